@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The CLI runs from the compiled output; `npm ci` builds it through the `prepare` script.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const entry = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write('liaison: the build output is missing; run `npm run build` first.\n');
+  process.exit(1);
+}
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,91 @@
+import type { CollectionKind, Etag, Href, SyncToken, Uid } from '../domain/ids.js';
+
+/** An item's place and version in a collection, as a listing gives it. */
+export interface ItemRef {
+  readonly href: Href;
+  readonly etag: Etag;
+}
+
+/** One answer of a bulk read: the item's text, or the fact that it is gone. */
+export type ReadResult =
+  | { readonly href: Href; readonly etag: Etag; readonly text: string }
+  | { readonly href: Href; readonly missing: true };
+
+/** What changed in a collection since a token (RFC 6578 semantics). */
+export interface ChangeSet {
+  readonly token: SyncToken;
+  /** Created or modified items, with their new etags. */
+  readonly changed: readonly ItemRef[];
+  /** Items removed since the token. */
+  readonly removed: readonly Href[];
+}
+
+/** The answer of a write: where the item now lives and its etag, when the store tells it. */
+export interface WriteResult {
+  readonly href: Href;
+  /** null when the store did not return one (some servers rewrite what they store). */
+  readonly etag: Etag | null;
+}
+
+/**
+ * One collection of a mailbox: the address book or the calendar.
+ *
+ * Errors are `LiaisonError`s: `PreconditionFailed` when an etag or If-None-Match
+ * precondition fails, `AlreadyExists` when a create collides with an existing item
+ * (carrying the existing href in `context.href`), `InvalidSyncToken` when a token is
+ * no longer valid, `Unavailable` / `AccessDenied` for transport problems.
+ */
+export interface MailboxCollection {
+  readonly kind: CollectionKind;
+  /** Human-readable location for messages and reports (a path or URL, never a credential). */
+  readonly location: string;
+  /** Every item's href and etag. */
+  list(): Promise<ItemRef[]>;
+  /**
+   * A cheap fingerprint of the collection's state (ctag, sync token, folder digest).
+   * Equal fingerprints mean nothing changed; a different one means something may have.
+   */
+  probe(): Promise<string>;
+  /**
+   * The token to use with `changesSince` later, or null when the store keeps no change list.
+   */
+  currentToken(): Promise<SyncToken | null>;
+  /**
+   * Changes since `token`, or null when the store keeps no change list.
+   * Throws `InvalidSyncToken` when the token is no longer valid: list everything instead.
+   */
+  changesSince(token: SyncToken): Promise<ChangeSet | null>;
+  /** Reads items in bounded batches; a missing href is reported as missing, not thrown. */
+  read(hrefs: readonly Href[]): AsyncIterable<ReadResult>;
+  /** Creates an item at an href derived from its UID; never overwrites (If-None-Match: *). */
+  create(uid: Uid, text: string): Promise<WriteResult>;
+  /** Replaces an item only if its etag is still `ifMatch`. */
+  update(href: Href, text: string, ifMatch: Etag): Promise<WriteResult>;
+  /** Deletes an item only if its etag is still `ifMatch`; an item already gone is not an error. */
+  delete(href: Href, ifMatch: Etag): Promise<void>;
+}
+
+/** Liaison's sync marker: the last successful sync time of each collection (SPEC §5). */
+export interface MarkerNote {
+  readonly collections: Partial<Record<CollectionKind, string>>;
+}
+
+/** One user's mailbox on a mailbox server. */
+export interface MailboxStore {
+  /** Location for messages (never a credential). */
+  readonly location: string;
+  /** Opens a collection; throws `NotFound` when the mailbox has none of that kind. */
+  collection(kind: CollectionKind): Promise<MailboxCollection>;
+  /** The marker note, or null when there is none. */
+  readMarker(): Promise<MarkerNote | null>;
+  /** Writes the marker note, creating its hidden collection when needed. */
+  writeMarker(note: MarkerNote): Promise<void>;
+}
+
+/** A configured mailbox server: opens users' mailboxes. */
+export interface MailboxServer {
+  /** Opens the mailbox of `account`. */
+  open(account: string): MailboxStore;
+  /** Creates the mailbox's collections when they are missing (for vdir and tests). */
+  ensureMailbox(account: string): Promise<void>;
+}

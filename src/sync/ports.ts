@@ -1,0 +1,119 @@
+import type { Fields } from '../domain/fields.js';
+import type { CollectionKind, Etag, FirmItemId, Href, SyncToken, Uid, UserId } from '../domain/ids.js';
+
+/** A user contact or user appointment as the firm database holds it. */
+export interface FirmItem<T> {
+  readonly id: FirmItemId;
+  readonly item: T;
+}
+
+/** What both sides looked like after the last sync of one pair of items. */
+export interface StatusEntry {
+  readonly firmId: FirmItemId;
+  readonly href: Href;
+  readonly firmHash: string;
+  /** null when the server returned no etag on write: the next listing supplies it. */
+  readonly mailboxEtag: Etag | null;
+  readonly mailboxHash: string;
+  /** Normalized fields at the last sync: the base of three-way merge. */
+  readonly base: Fields;
+}
+
+/** Per user and collection: the sync marker times and change-detection state. */
+export interface CollectionState {
+  /** Marker time of the last successful sync, as written into the mailbox note. */
+  readonly lastSync: string | null;
+  /** Marker time being written now: lets a crash between note and database not lock a user out. */
+  readonly pendingSync: string | null;
+  readonly outOfSync: boolean;
+  readonly outOfSyncReason: string | null;
+  /** Mailbox fingerprint (`MailboxCollection.probe`) after the last sync. */
+  readonly probe: string | null;
+  /** Mailbox change-list token after the last sync. */
+  readonly token: SyncToken | null;
+  /** Firm-side change counter after the last sync. */
+  readonly firmCounter: number;
+}
+
+export type JournalAction = 'create' | 'update' | 'delete' | 'conflict' | 'link' | 'quarantine' | 'restore';
+export type Direction = 'to-firm' | 'to-mailbox' | 'none';
+
+/** One line of the change journal: who changed what, before and after. */
+export interface JournalEntry {
+  readonly action: JournalAction;
+  readonly direction: Direction;
+  readonly firmId: FirmItemId | null;
+  readonly href: Href | null;
+  readonly uid: Uid | null;
+  readonly before: Fields | null;
+  readonly after: Fields | null;
+  /** e.g. the losing value of a conflict, or the reason of a quarantine. */
+  readonly note: string;
+}
+
+/** A firm-side write that comes with a status change, committed in one transaction. */
+export type FirmWrite<T> =
+  | { readonly op: 'create'; readonly item: T }
+  | { readonly op: 'update'; readonly id: FirmItemId; readonly item: T }
+  | { readonly op: 'delete'; readonly id: FirmItemId };
+
+export type StatusWrite =
+  /** `firmId` may be omitted only together with a firm `create`: the new row's id is used. */
+  | { readonly op: 'put'; readonly entry: Omit<StatusEntry, 'firmId'> & { readonly firmId?: FirmItemId } }
+  | { readonly op: 'remove'; readonly firmId: FirmItemId };
+
+/** One item's worth of work, made durable at once. */
+export interface ItemCommit<T> {
+  readonly firm?: FirmWrite<T>;
+  readonly status?: StatusWrite;
+  readonly journal: readonly JournalEntry[];
+}
+
+/**
+ * The firm database as mailbox sync sees it, for one kind of item. Implemented in
+ * `db/` for SQLite and PostgreSQL and in memory for property tests.
+ */
+export interface FirmSyncStore<T> {
+  /** Every user contact (or appointment) of the user. */
+  listItems(user: UserId, kind: CollectionKind): Promise<FirmItem<T>[]>;
+  /** A counter that grows with every firm-side change to the user's collection (creates, edits, deletes). */
+  changeCounter(user: UserId, kind: CollectionKind): Promise<number>;
+  loadStatus(user: UserId, kind: CollectionKind): Promise<StatusEntry[]>;
+  /**
+   * Applies a batch in one transaction; returns, in order, the firm id each commit
+   * concerns (the new id for a create). Firm writes made here do not count as firm-side
+   * changes for express mode: the counter returned by `changeCounter` afterwards is the
+   * caller's to store.
+   */
+  commit(
+    user: UserId,
+    kind: CollectionKind,
+    runId: string,
+    batch: readonly ItemCommit<T>[],
+  ): Promise<FirmItemId[]>;
+  loadState(user: UserId, kind: CollectionKind): Promise<CollectionState>;
+  saveState(user: UserId, kind: CollectionKind, patch: Partial<CollectionState>): Promise<void>;
+}
+
+/** A plan that crossed the mass-change threshold, stored for the administrator. */
+export interface HeldPlanRecord {
+  readonly id: string;
+  readonly user: UserId;
+  readonly login: string;
+  readonly kind: CollectionKind;
+  readonly createdAt: string;
+  readonly reason: string;
+  /** Serialized plan (JSON); see `sync/plan.ts`. */
+  readonly plan: string;
+  readonly state: 'held' | 'approved' | 'rejected';
+}
+
+/** Held plans (SPEC §6). */
+export interface HeldPlanStore {
+  saveHeld(rec: Omit<HeldPlanRecord, 'id' | 'createdAt' | 'state'>): Promise<string>;
+  listHeld(filter?: { state?: HeldPlanRecord['state'] }): Promise<HeldPlanRecord[]>;
+  getHeld(id: string): Promise<HeldPlanRecord | null>;
+  /** True when `user` has a plan still held for `kind`: that collection is not synced until it is resolved. */
+  hasHeld(user: UserId, kind: CollectionKind): Promise<boolean>;
+  resolveHeld(id: string, state: 'approved' | 'rejected'): Promise<void>;
+}
