@@ -1,0 +1,267 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { LiaisonError } from '../domain/errors.js';
+
+/*
+ * One migration set for SQLite and PostgreSQL. Only portable column types are used
+ * (text, integer, bigint); booleans are 0/1 integers and JSON is text, so the same
+ * query code reads both. Never edit a migration that has shipped: add a new one.
+ */
+
+// Kysely's migration interface is typed over an unknown schema.
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+type AnyDb = Kysely<any>;
+
+const initial: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('mailbox_servers')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull().unique())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('url', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('options', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('secret', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('users')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('login', 'text', (c) => c.notNull().unique())
+      .addColumn('display_name', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('server_id', 'text', (c) => c.notNull().references('mailbox_servers.id'))
+      .addColumn('mailbox_account', 'text', (c) => c.notNull())
+      .addColumn('server_group', 'text', (c) => c.notNull().defaultTo(''))
+      // SPEC §1: sync is off for new users until an administrator enables it.
+      .addColumn('contacts_enabled', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('calendar_enabled', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('preferences', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('users_server').on('users').columns(['server_id']).execute();
+    await db.schema.createIndex('users_group').on('users').columns(['server_group']).execute();
+
+    await db.schema
+      .createTable('collection_state')
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('last_sync', 'text')
+      .addColumn('pending_sync', 'text')
+      .addColumn('out_of_sync', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('out_of_sync_reason', 'text')
+      .addColumn('probe', 'text')
+      .addColumn('token', 'text')
+      .addColumn('firm_counter', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('change_counter', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addPrimaryKeyConstraint('collection_state_pk', ['user_id', 'kind'])
+      .execute();
+
+    await db.schema
+      .createTable('firm_contacts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('provenance', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('email_norm', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('name_norm', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('org_norm', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('seq', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('firm_contacts_seq').on('firm_contacts').columns(['seq']).execute();
+    await db.schema.createIndex('firm_contacts_email').on('firm_contacts').columns(['email_norm']).execute();
+    await db.schema
+      .createIndex('firm_contacts_name')
+      .on('firm_contacts')
+      .columns(['name_norm', 'org_norm'])
+      .execute();
+
+    // UIDs are indexed, not unique: a mailbox holding two items with one UID must not
+    // make a whole sync batch fail; the planner reports such duplicates instead.
+    await db.schema
+      .createTable('user_contacts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('uid', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('private', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('email_norm', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('name_norm', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('org_norm', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('firm_contact_id', 'text', (c) => c.references('firm_contacts.id').onDelete('set null'))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('change_seq', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('user_contacts_uid')
+      .on('user_contacts')
+      .columns(['user_id', 'uid'])
+      .execute();
+    await db.schema
+      .createIndex('user_contacts_email')
+      .on('user_contacts')
+      .columns(['user_id', 'email_norm'])
+      .execute();
+    await db.schema.createIndex('user_contacts_seq').on('user_contacts').columns(['change_seq']).execute();
+    await db.schema
+      .createIndex('user_contacts_firm_contact')
+      .on('user_contacts')
+      .columns(['firm_contact_id'])
+      .execute();
+
+    await db.schema
+      .createTable('user_appointments')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('uid', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('private', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('start_utc', 'bigint')
+      .addColumn('end_utc', 'bigint')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addColumn('change_seq', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('user_appointments_uid')
+      .on('user_appointments')
+      .columns(['user_id', 'uid'])
+      .execute();
+    await db.schema
+      .createIndex('user_appointments_start')
+      .on('user_appointments')
+      .columns(['user_id', 'start_utc'])
+      .execute();
+    await db.schema
+      .createIndex('user_appointments_seq')
+      .on('user_appointments')
+      .columns(['change_seq'])
+      .execute();
+
+    // No foreign key on firm_id: it points at a user contact or a user appointment, and a
+    // status row must outlive its firm item so that the next sync sees the deletion.
+    await db.schema
+      .createTable('sync_status')
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('firm_id', 'text', (c) => c.notNull())
+      .addColumn('href', 'text', (c) => c.notNull())
+      .addColumn('firm_hash', 'text', (c) => c.notNull())
+      .addColumn('mailbox_etag', 'text')
+      .addColumn('mailbox_hash', 'text', (c) => c.notNull())
+      .addColumn('base', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('sync_status_pk', ['user_id', 'kind', 'firm_id'])
+      .addUniqueConstraint('sync_status_href', ['user_id', 'kind', 'href'])
+      .execute();
+
+    await db.schema
+      .createTable('held_plans')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('plan', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('resolved_at', 'text')
+      .execute();
+    await db.schema
+      .createIndex('held_plans_user')
+      .on('held_plans')
+      .columns(['user_id', 'kind', 'state'])
+      .execute();
+
+    // The journal keeps no foreign keys: it must survive the deletion of what it describes.
+    await db.schema
+      .createTable('journal')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('run_id', 'text')
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .addColumn('user_id', 'text')
+      .addColumn('kind', 'text')
+      .addColumn('firm_id', 'text')
+      .addColumn('firm_contact_id', 'text')
+      .addColumn('href', 'text')
+      .addColumn('uid', 'text')
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('direction', 'text', (c) => c.notNull())
+      .addColumn('before', 'text')
+      .addColumn('after', 'text')
+      .addColumn('note', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
+    await db.schema.createIndex('journal_user').on('journal').columns(['user_id', 'id']).execute();
+    await db.schema.createIndex('journal_run').on('journal').columns(['run_id', 'id']).execute();
+
+    await db.schema
+      .createTable('runs')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('process', 'text')
+      .addColumn('started_at', 'text', (c) => c.notNull())
+      .addColumn('finished_at', 'text')
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('settings', 'text')
+      .addColumn('report', 'text')
+      .execute();
+    await db.schema.createIndex('runs_started').on('runs').columns(['started_at']).execute();
+
+    await db.schema
+      .createTable('user_locks')
+      .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+      .addColumn('holder', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('sequences')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+
+  async down(db: AnyDb) {
+    for (const table of [
+      'sequences',
+      'user_locks',
+      'runs',
+      'journal',
+      'held_plans',
+      'sync_status',
+      'user_appointments',
+      'user_contacts',
+      'firm_contacts',
+      'collection_state',
+      'users',
+      'mailbox_servers',
+    ]) {
+      await db.schema.dropTable(table).ifExists().execute();
+    }
+  },
+};
+
+/** Every migration, in order; keys sort in the order they apply. */
+const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_initial': initial,
+};
+
+const provider: MigrationProvider = {
+  getMigrations: async () => ({ ...MIGRATIONS }),
+};
+
+/**
+ * Brings the schema to the latest migration. Safe to run again and from several
+ * processes at once (Kysely takes a migration lock). Throws `LiaisonError` of kind
+ * `Database` naming the migration that failed.
+ */
+export async function migrateToLatest(db: AnyDb): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'the migration lock';
+    throw new LiaisonError('Database', `Migrating the firm database failed at ${failed}`, { cause: error });
+  }
+}

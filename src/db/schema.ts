@@ -1,0 +1,182 @@
+/**
+ * Row types of the firm database, as Kysely sees them. The same columns exist on SQLite
+ * and PostgreSQL, so only portable types appear here: text, integers, booleans stored as
+ * 0/1 integers (better-sqlite3 cannot bind a boolean), JSON stored as text, times as ISO
+ * 8601 UTC text (sortable as text) or epoch milliseconds where arithmetic is needed.
+ */
+import type { Generated } from 'kysely';
+
+/** 0 or 1: booleans are stored as integers on both dialects. */
+export type Flag = number;
+
+export interface MailboxServerTable {
+  id: string;
+  name: string;
+  kind: string;
+  url: string;
+  /** JSON object. */
+  options: string;
+  /** Encrypted credential; null until a secret is set. */
+  secret: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserTable {
+  id: string;
+  login: string;
+  display_name: string;
+  server_id: string;
+  mailbox_account: string;
+  /**
+   * The server group of the user's contact list. A user has exactly one contact list,
+   * so the list's only own attribute lives on the user row.
+   */
+  server_group: string;
+  contacts_enabled: Flag;
+  calendar_enabled: Flag;
+  /** JSON object. */
+  preferences: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CollectionStateTable {
+  user_id: string;
+  kind: string;
+  last_sync: string | null;
+  pending_sync: string | null;
+  out_of_sync: Generated<Flag>;
+  out_of_sync_reason: string | null;
+  probe: string | null;
+  token: string | null;
+  /** The change counter as it stood after the last sync (stored by the sync). */
+  firm_counter: Generated<number>;
+  /** Grows with every firm-side edit of the collection; sync writes leave it alone. */
+  change_counter: Generated<number>;
+}
+
+/** Columns shared by user contacts and user appointments. */
+export interface UserItemColumns {
+  id: string;
+  user_id: string;
+  uid: string;
+  /** JSON: the whole Contact or Appointment. */
+  data: string;
+  private: Flag;
+  created_at: string;
+  updated_at: string;
+  /** Value of the global change sequence at the last write (for firm sync). */
+  change_seq: number;
+}
+
+export interface UserContactTable extends UserItemColumns {
+  email_norm: string;
+  name_norm: string;
+  org_norm: string;
+  firm_contact_id: string | null;
+}
+
+export interface UserAppointmentTable extends UserItemColumns {
+  /** Epoch milliseconds; null when the start cannot be read. */
+  start_utc: number | null;
+  /** Epoch milliseconds; null when unbounded (open-ended recurrence). */
+  end_utc: number | null;
+}
+
+export interface FirmContactTable {
+  id: string;
+  /** JSON: the Contact. */
+  data: string;
+  /** JSON: per field, which user (and when) last set it. */
+  provenance: string;
+  email_norm: string;
+  name_norm: string;
+  org_norm: string;
+  created_at: string;
+  updated_at: string;
+  seq: number;
+}
+
+export interface SyncStatusTable {
+  user_id: string;
+  kind: string;
+  firm_id: string;
+  href: string;
+  firm_hash: string;
+  mailbox_etag: string | null;
+  mailbox_hash: string;
+  /** JSON: the Fields at the last sync. */
+  base: string;
+}
+
+export interface HeldPlanTable {
+  id: string;
+  user_id: string;
+  kind: string;
+  created_at: string;
+  reason: string;
+  plan: string;
+  state: string;
+  resolved_at: string | null;
+}
+
+export interface JournalTable {
+  id: string;
+  at: string;
+  run_id: string | null;
+  actor: string;
+  user_id: string | null;
+  kind: string | null;
+  /** The user contact or user appointment concerned. */
+  firm_id: string | null;
+  /** The firm contact concerned (firm sync). */
+  firm_contact_id: string | null;
+  href: string | null;
+  uid: string | null;
+  action: string;
+  direction: string;
+  before: string | null;
+  after: string | null;
+  note: string;
+}
+
+export interface RunTable {
+  id: string;
+  kind: string;
+  process: string | null;
+  started_at: string;
+  finished_at: string | null;
+  status: string;
+  /** JSON. */
+  settings: string | null;
+  /** JSON. */
+  report: string | null;
+}
+
+export interface UserLockTable {
+  user_id: string;
+  holder: string;
+  /** Epoch milliseconds. */
+  expires_at: number;
+}
+
+export interface SequenceTable {
+  name: string;
+  value: number;
+}
+
+export interface Tables {
+  mailbox_servers: MailboxServerTable;
+  users: UserTable;
+  collection_state: CollectionStateTable;
+  user_contacts: UserContactTable;
+  user_appointments: UserAppointmentTable;
+  firm_contacts: FirmContactTable;
+  sync_status: SyncStatusTable;
+  held_plans: HeldPlanTable;
+  journal: JournalTable;
+  runs: RunTable;
+  user_locks: UserLockTable;
+  sequences: SequenceTable;
+}

@@ -1,0 +1,236 @@
+import type { Appointment } from '../domain/appointment.js';
+import type { TimeSpan } from '../domain/codec.js';
+import type { Contact } from '../domain/contact.js';
+import { errorMessage, LiaisonError } from '../domain/errors.js';
+import type { Fields } from '../domain/fields.js';
+import type { CollectionKind, Etag, FirmItemId, Href, Uid, UserId } from '../domain/ids.js';
+import type { CollectionState, FirmItem, FirmSyncStore, ItemCommit, StatusEntry } from '../sync/ports.js';
+import { chunks } from './chunks.js';
+import { type Clock, isoAt, systemClock } from './clock.js';
+import { loadCollectionState, saveCollectionState } from './collection-state.js';
+import { insertJournalRows, journalRow } from './journal-repo.js';
+import { fromJson, toJson } from './json-column.js';
+import type { Database } from './open.js';
+import type { SyncStatusTable } from './schema.js';
+import { takeChangeSeq } from './sequence.js';
+import { isUniqueViolation } from './sql-errors.js';
+import { type NetBatch, netBatch } from './sync-batch.js';
+import {
+  appointmentSpec,
+  changedItemColumns,
+  contactSpec,
+  itemDb,
+  newItemRow,
+  type UserItemSpec,
+} from './user-item-table.js';
+
+export interface SyncStoreOptions {
+  readonly clock?: Clock;
+  /** Journal actor of sync writes (default `mailbox-sync`). */
+  readonly actor?: string;
+}
+
+type Trx = Database['db'];
+
+/**
+ * The firm database as mailbox sync sees it (`FirmSyncStore`), for one kind of item.
+ *
+ * Sync writes do not bump the collection's change counter: the counter tells express mode
+ * that the firm side changed since the last sync, and a sync's own writes are not such a
+ * change. They do take values of the global change sequence, which firm sync follows.
+ */
+export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSyncStore<T> {
+  private readonly clock: Clock;
+  private readonly actor: string;
+
+  constructor(
+    private readonly database: Database,
+    private readonly spec: UserItemSpec<T>,
+    options: SyncStoreOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.actor = options.actor ?? 'mailbox-sync';
+  }
+
+  async listItems(user: UserId, kind: CollectionKind): Promise<FirmItem<T>[]> {
+    this.checkKind(kind);
+    const rows = await itemDb(this.database.db)
+      .selectFrom(this.spec.table)
+      .select(['id', 'data'])
+      .where('user_id', '=', user)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id as FirmItemId,
+      item: fromJson<T>(r.data, `${this.spec.table}.data`),
+    }));
+  }
+
+  async changeCounter(user: UserId, kind: CollectionKind): Promise<number> {
+    this.checkKind(kind);
+    const row = await this.database.db
+      .selectFrom('collection_state')
+      .select('change_counter')
+      .where('user_id', '=', user)
+      .where('kind', '=', kind)
+      .executeTakeFirst();
+    return row === undefined ? 0 : Number(row.change_counter);
+  }
+
+  async loadStatus(user: UserId, kind: CollectionKind): Promise<StatusEntry[]> {
+    this.checkKind(kind);
+    const rows = await this.database.db
+      .selectFrom('sync_status')
+      .selectAll()
+      .where('user_id', '=', user)
+      .where('kind', '=', kind)
+      .execute();
+    return rows.map((r) => ({
+      firmId: r.firm_id as FirmItemId,
+      href: r.href as Href,
+      firmHash: r.firm_hash,
+      mailboxEtag: r.mailbox_etag as Etag | null,
+      mailboxHash: r.mailbox_hash,
+      base: fromJson<Fields>(r.base, 'sync_status.base'),
+    }));
+  }
+
+  /**
+   * Applies the batch in one transaction: if any write fails, none is kept. Throws
+   * `NotFound` when an update names an item that is gone, `Database` for a refused write
+   * (such as two status rows claiming one href).
+   */
+  async commit(
+    user: UserId,
+    kind: CollectionKind,
+    runId: string,
+    batch: readonly ItemCommit<T>[],
+  ): Promise<FirmItemId[]> {
+    this.checkKind(kind);
+    if (batch.length === 0) return [];
+    const net = netBatch(batch);
+    const now = isoAt(this.clock());
+    try {
+      await this.database.db.transaction().execute(async (trx) => {
+        await this.writeItems(trx, user, net, now);
+        await this.writeStatus(trx, user, net);
+        const lines = net.journal.map((entry) =>
+          journalRow({ ...entry, actor: this.actor, runId, user, kind: this.spec.kind }, now),
+        );
+        await insertJournalRows(trx, lines);
+      });
+    } catch (e) {
+      if (e instanceof LiaisonError) throw e;
+      const why = isUniqueViolation(e) ? 'a status row would repeat an href or firm id' : errorMessage(e);
+      throw new LiaisonError(
+        'Database',
+        `Saving ${batch.length} ${kind} changes of user ${user} failed, none was kept: ${why}`,
+        { cause: e, context: { user, collection: kind } },
+      );
+    }
+    return net.ids;
+  }
+
+  async loadState(user: UserId, kind: CollectionKind): Promise<CollectionState> {
+    this.checkKind(kind);
+    return loadCollectionState(this.database.db, user, kind);
+  }
+
+  async saveState(user: UserId, kind: CollectionKind, patch: Partial<CollectionState>): Promise<void> {
+    this.checkKind(kind);
+    await saveCollectionState(this.database.db, user, kind, patch);
+  }
+
+  private async writeItems(trx: Trx, user: UserId, net: NetBatch<T>, now: string): Promise<void> {
+    const items = itemDb(trx);
+    for (const ids of chunks([...net.deletes])) {
+      await items.deleteFrom(this.spec.table).where('user_id', '=', user).where('id', 'in', ids).execute();
+    }
+    const writes = net.creates.length + net.updates.size;
+    let seq = await takeChangeSeq(trx, writes);
+    const rows = net.creates.map((c) => newItemRow(this.spec, user, c.id, c.item, seq++, now));
+    for (const chunk of chunks(rows)) await items.insertInto(this.spec.table).values(chunk).execute();
+    // Updates go one statement per item: each row gets its own values, and an update that
+    // finds no row must fail the batch rather than pass unnoticed.
+    for (const [id, item] of net.updates) {
+      const result = await items
+        .updateTable(this.spec.table)
+        .set(changedItemColumns(this.spec, item, seq++, now))
+        .where('id', '=', id)
+        .where('user_id', '=', user)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) {
+        throw new LiaisonError('NotFound', `The ${this.spec.kind} item ${id} of user ${user} is gone`, {
+          context: { user, collection: this.spec.kind },
+        });
+      }
+    }
+  }
+
+  private async writeStatus(trx: Trx, user: UserId, net: NetBatch<T>): Promise<void> {
+    const removed: FirmItemId[] = [];
+    const rows: SyncStatusTable[] = [];
+    for (const [firmId, entry] of net.status) {
+      if (entry === null) removed.push(firmId);
+      else rows.push(this.statusRow(user, entry));
+    }
+    // Removals first, so that an href handed from one item to another in the same batch is free.
+    for (const ids of chunks(removed)) {
+      await trx
+        .deleteFrom('sync_status')
+        .where('user_id', '=', user)
+        .where('kind', '=', this.spec.kind)
+        .where('firm_id', 'in', ids)
+        .execute();
+    }
+    for (const chunk of chunks(rows)) {
+      await trx
+        .insertInto('sync_status')
+        .values(chunk)
+        .onConflict((oc) =>
+          oc.columns(['user_id', 'kind', 'firm_id']).doUpdateSet((eb) => ({
+            href: eb.ref('excluded.href'),
+            firm_hash: eb.ref('excluded.firm_hash'),
+            mailbox_etag: eb.ref('excluded.mailbox_etag'),
+            mailbox_hash: eb.ref('excluded.mailbox_hash'),
+            base: eb.ref('excluded.base'),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  private statusRow(user: UserId, entry: StatusEntry): SyncStatusTable {
+    return {
+      user_id: user,
+      kind: this.spec.kind,
+      firm_id: entry.firmId,
+      href: entry.href,
+      firm_hash: entry.firmHash,
+      mailbox_etag: entry.mailboxEtag,
+      mailbox_hash: entry.mailboxHash,
+      base: toJson(entry.base),
+    };
+  }
+
+  private checkKind(kind: CollectionKind): void {
+    if (kind !== this.spec.kind) {
+      throw new LiaisonError('Usage', `This store holds ${this.spec.kind}, not ${kind}`);
+    }
+  }
+}
+
+/** The sync store of user contacts. */
+export function contactSyncStore(
+  database: Database,
+  options: SyncStoreOptions = {},
+): SqlFirmSyncStore<Contact> {
+  return new SqlFirmSyncStore(database, contactSpec, options);
+}
+
+/** The sync store of user appointments; `span` is the codec's, for the window columns. */
+export function appointmentSyncStore(
+  database: Database,
+  options: SyncStoreOptions & { readonly span?: (item: Appointment) => TimeSpan | null } = {},
+): SqlFirmSyncStore<Appointment> {
+  return new SqlFirmSyncStore(database, appointmentSpec(options.span), options);
+}

@@ -1,0 +1,91 @@
+/**
+ * Anchors: what a modelled, repeatable property carries beyond what the domain type holds.
+ *
+ * A `TypedValue` holds TYPE values and a value; an `Attendee` holds CN, ROLE, PARTSTAT and
+ * RSVP. Apple groups a property with its label (`item1.EMAIL:...` + `item1.X-ABLabel:Assistant`),
+ * and CalDAV clients put CUTYPE, SCHEDULE-AGENT or SENT-BY on attendees. To keep those through
+ * a rewrite, such a property leaves an anchor line in `extra`: its group, its unmodelled
+ * parameters and its value, written canonically (`ITEM1.EMAIL:jane@example.com`). When the
+ * item is written again, a property with the same name and value takes the group and the
+ * parameters back; an anchor whose value is gone is dropped with it.
+ *
+ * An anchor is recognised by its property name alone: a parser here never puts any other line
+ * with one of the anchored names into `extra`.
+ */
+import { canonicalParams, type DesignSet, type ParsedProperty, parseProperty } from './ical-property.js';
+
+/** What an anchor gives back to the property it belongs to. */
+export interface AnchorParts {
+  /** vCard group as written, or ''. */
+  readonly group: string;
+  /** Canonical `NAME=value` parameter texts. */
+  readonly params: readonly string[];
+}
+
+/**
+ * The anchor line for a property, or undefined when it carries nothing beyond the model
+ * (no group, no parameter outside `modelled`).
+ */
+export function anchorLine(
+  p: ParsedProperty,
+  modelled: ReadonlySet<string>,
+  encodedValue: string,
+): string | undefined {
+  const params = canonicalParams(p, modelled);
+  if (p.group === '' && params.length === 0) return undefined;
+  // The group keeps its spelling, so that it still matches the other lines of its group as written.
+  const head = p.group ? `${p.group}.${p.name}` : p.name;
+  return `${head}${params.map((x) => `;${x}`).join('')}:${encodedValue}`;
+}
+
+/** The anchors held in an item's `extra`, consumed as the item's properties are written. */
+export class Anchors {
+  readonly #pending = new Map<string, AnchorParts[]>();
+
+  /**
+   * @param extra the item's extra lines; those named in `names` are anchors
+   * @param names upper-case names of the anchored properties
+   */
+  constructor(extra: readonly string[], names: ReadonlySet<string>, design: DesignSet) {
+    for (const line of extra) {
+      let p: ParsedProperty;
+      try {
+        p = parseProperty(line, design);
+      } catch {
+        continue;
+      }
+      if (!names.has(p.name)) continue;
+      const key = anchorKey(p.name, p.raw);
+      const list = this.#pending.get(key) ?? [];
+      list.push({ group: p.group, params: canonicalParams(p) });
+      this.#pending.set(key, list);
+    }
+  }
+
+  /** Takes the first unused anchor for this property name and encoded value. */
+  take(name: string, encodedValue: string): AnchorParts | undefined {
+    return this.#pending.get(anchorKey(name, encodedValue))?.shift();
+  }
+}
+
+function anchorKey(name: string, encodedValue: string): string {
+  // Values compare without regard to case: e-mail addresses and calendar addresses are
+  // matched that way everywhere else, and a phone number or street has no case to speak of.
+  return `${name}:${encodedValue.toLowerCase()}`;
+}
+
+/**
+ * Writes one property line: group and parameters from its anchor (if any), then the
+ * modelled parameters, then the value.
+ */
+export function writeAnchored(
+  anchors: Anchors,
+  name: string,
+  modelledParams: readonly string[],
+  encodedValue: string,
+): string {
+  const anchor = anchors.take(name, encodedValue);
+  const head = anchor?.group ? `${anchor.group}.${name}` : name;
+  const params = [...modelledParams, ...(anchor?.params ?? [])];
+  return `${head}${params.map((p) => `;${p}`).join('')}:${encodedValue}`;
+}

@@ -1,0 +1,165 @@
+/**
+ * A contact's normalized, mergeable fields: what decides whether a contact changed.
+ *
+ * Normalizing removes what a server or another client changes without the user having
+ * changed anything: refolding and line ends (gone with parsing), letter case of names,
+ * parameters and TYPE values, parameter order, vCard 3.0 versus 4.0 syntax, surrounding
+ * white space, Unicode composition, e-mail letter case, and the properties servers rewrite.
+ */
+import type { Contact, PostalAddress, TypedValue } from '../domain/contact.js';
+import type { FieldValue, Fields } from '../domain/fields.js';
+import type { Uid } from '../domain/ids.js';
+import {
+  asRecord,
+  type FieldRecord,
+  readBoolean,
+  readList,
+  readRecord,
+  readString,
+  readStrings,
+  sortedSet,
+} from './field-readers.js';
+import { canonicalLine, canonicalParams, type ParsedProperty, parseProperty, VCARD3 } from './ical-property.js';
+import { clean, cleanMultiline, decodeText } from './text-values.js';
+import { VCARD_ANCHORED } from './vcard.js';
+import { TYPED_PARAMS } from './vcard-reader.js';
+
+/**
+ * Properties servers and clients rewrite on their own; they never count as content.
+ * X-RADICALE-* is Radicale's own bookkeeping.
+ */
+function rewrittenByServers(name: string): boolean {
+  return name === 'PRODID' || name === 'REV' || name === 'VERSION' || name === 'UID' || name.startsWith('X-RADICALE-');
+}
+
+/** The normalized fields of a contact (no uid). Equal content gives equal fields. */
+export function contactFields(c: Contact): Fields {
+  return {
+    name: {
+      prefix: clean(c.name.prefix),
+      given: clean(c.name.given),
+      additional: clean(c.name.additional),
+      family: clean(c.name.family),
+      suffix: clean(c.name.suffix),
+    },
+    formattedName: clean(c.formattedName),
+    nickname: clean(c.nickname),
+    organization: clean(c.organization),
+    department: clean(c.department),
+    title: clean(c.title),
+    emails: typedFields(c.emails, 'email'),
+    phones: typedFields(c.phones, 'phone'),
+    addresses: c.addresses.map(addressFields).filter((a) => a !== undefined),
+    urls: typedFields(c.urls, 'url'),
+    birthday: clean(c.birthday),
+    note: cleanMultiline(c.note),
+    categories: sortedSet(c.categories.map(clean)),
+    private: c.private,
+    extra: sortedSet(c.extra.map(normalizeExtra).filter((l) => l !== undefined)),
+  };
+}
+
+type TypedKind = 'email' | 'phone' | 'url';
+
+function typedFields(values: readonly TypedValue[], kind: TypedKind): FieldValue[] {
+  const out: FieldValue[] = [];
+  for (const v of values) {
+    const value = kind === 'email' ? clean(v.value).toLowerCase() : clean(v.value);
+    if (value !== '') out.push({ types: normalizeTypes(v.types, kind), value });
+  }
+  return out;
+}
+
+/**
+ * TYPE values: lower case, sorted, no duplicates. For e-mail, INTERNET is dropped: it is the
+ * vCard 3.0 default (RFC 2426 §3.3.2) and vCard 4.0 has no such type, so converters drop it.
+ */
+function normalizeTypes(types: readonly string[], kind: TypedKind | 'address'): string[] {
+  const lower = types.map((t) => clean(t).toLowerCase());
+  return sortedSet(kind === 'email' ? lower.filter((t) => t !== 'internet') : lower);
+}
+
+function addressFields(a: PostalAddress): FieldValue | undefined {
+  const parts = {
+    poBox: cleanMultiline(a.poBox),
+    extended: cleanMultiline(a.extended),
+    street: cleanMultiline(a.street),
+    locality: cleanMultiline(a.locality),
+    region: cleanMultiline(a.region),
+    postalCode: cleanMultiline(a.postalCode),
+    country: cleanMultiline(a.country),
+  };
+  if (Object.values(parts).every((p) => p === '')) return undefined;
+  return { types: normalizeTypes(a.types, 'address'), ...parts };
+}
+
+/**
+ * An extra line in canonical form (see `canonicalLine`), or undefined when it does not count:
+ * server bookkeeping, KIND:individual (the vCard 4.0 default, RFC 6350 §6.1.4), or an anchor
+ * left with nothing to keep. A line ical.js cannot read is kept, trimmed.
+ */
+function normalizeExtra(line: string): string | undefined {
+  let p: ParsedProperty;
+  try {
+    p = parseProperty(line, VCARD3);
+  } catch {
+    return clean(line);
+  }
+  if (rewrittenByServers(p.name)) return undefined;
+  if (p.name === 'KIND' && decodeText(p.raw).trim().toLowerCase() === 'individual') return undefined;
+  if (VCARD_ANCHORED.has(p.name) && p.group === '' && canonicalParams(p, TYPED_PARAMS).length === 0) return undefined;
+  return canonicalLine(p);
+}
+
+/**
+ * Rebuilds a contact from (merged) fields.
+ * @throws LiaisonError `InvalidData` when a field has the wrong shape
+ */
+export function contactFromFields(uid: Uid, f: Fields): Contact {
+  const name = readRecord(f, 'name') ?? {};
+  return {
+    uid,
+    name: {
+      prefix: readString(name, 'prefix', 'name.prefix'),
+      given: readString(name, 'given', 'name.given'),
+      additional: readString(name, 'additional', 'name.additional'),
+      family: readString(name, 'family', 'name.family'),
+      suffix: readString(name, 'suffix', 'name.suffix'),
+    },
+    formattedName: readString(f, 'formattedName'),
+    nickname: readString(f, 'nickname'),
+    organization: readString(f, 'organization'),
+    department: readString(f, 'department'),
+    title: readString(f, 'title'),
+    emails: readTyped(f, 'emails'),
+    phones: readTyped(f, 'phones'),
+    addresses: readList(f, 'addresses').map((v, i) => readAddress(asRecord(v, `addresses[${i}]`), i)),
+    urls: readTyped(f, 'urls'),
+    birthday: readString(f, 'birthday'),
+    note: readString(f, 'note'),
+    categories: readStrings(f, 'categories'),
+    private: readBoolean(f, 'private'),
+    extra: readStrings(f, 'extra'),
+  };
+}
+
+function readTyped(f: Fields, key: string): TypedValue[] {
+  return readList(f, key).map((v, i) => {
+    const r = asRecord(v, `${key}[${i}]`);
+    return { types: readStrings(r, 'types', `${key}[${i}].types`), value: readString(r, 'value', `${key}[${i}].value`) };
+  });
+}
+
+function readAddress(r: FieldRecord, i: number): PostalAddress {
+  const at = (k: string) => readString(r, k, `addresses[${i}].${k}`);
+  return {
+    types: readStrings(r, 'types', `addresses[${i}].types`),
+    poBox: at('poBox'),
+    extended: at('extended'),
+    street: at('street'),
+    locality: at('locality'),
+    region: at('region'),
+    postalCode: at('postalCode'),
+    country: at('country'),
+  };
+}

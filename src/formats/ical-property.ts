@@ -1,0 +1,156 @@
+/**
+ * One content line read by ical.js, with what ical.js's jCal form leaves out (the group's
+ * original spelling, the raw value text), and its canonical text: the same property written
+ * one fixed way, so that refolding, reordered parameters and changed letter case do not
+ * count as a change.
+ */
+import ICAL from 'ical.js';
+import { rawValue } from './content-lines.js';
+import { decodeText, encodeParamValue, escapeText } from './text-values.js';
+
+/** An ical.js design set (iCalendar, vCard 3.0 or vCard 4.0). */
+export type DesignSet = typeof ICAL.design.icalendar;
+
+export const ICALENDAR: DesignSet = ICAL.design.icalendar;
+export const VCARD3: DesignSet = ICAL.design.vcard3;
+export const VCARD4: DesignSet = ICAL.design.vcard;
+
+/** A parameter value as ical.js decodes it: one string, or several for multi-valued parameters. */
+export type ParamValue = string | readonly string[];
+
+/** One property, as ical.js reads it. */
+export interface ParsedProperty {
+  /** The logical (unfolded) line it was read from. */
+  readonly line: string;
+  /** Upper-case name without group. */
+  readonly name: string;
+  /** vCard group as written (`item1`), or ''. */
+  readonly group: string;
+  /** Parameters by lower-case name, RFC 6868-decoded, without `group` and `value`. */
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** ical.js value type (lower case), from VALUE= or the property's default. */
+  readonly valueType: string;
+  /** Whether the value type differs from the property's default, so VALUE= must be written. */
+  readonly explicitType: boolean;
+  /** jCal values as ical.js decodes them. */
+  readonly values: readonly unknown[];
+  /** The still-escaped value text. */
+  readonly raw: string;
+  /** Whether the design reads the value as a list or as components (CATEGORIES, N, ADR, ...). */
+  readonly compound: boolean;
+}
+
+interface PropertyDesign {
+  defaultType?: string;
+  detectType?: (value: string) => string;
+  multiValue?: string;
+  structuredValue?: string;
+}
+
+const NAME = /^(?:[A-Za-z0-9-]+\.)?[A-Za-z0-9-]+$/;
+
+/**
+ * Reads one content line with ical.js (`ICAL.parse.property`).
+ * Throws an `Error` with ical.js's reason when the line cannot be read.
+ */
+export function parseProperty(line: string, design: DesignSet): ParsedProperty {
+  const head = line.slice(0, Math.max(0, line.search(/[;:]/)));
+  if (!NAME.test(head)) throw new Error(`invalid property name ${JSON.stringify(head)}`);
+  const jcal = ICAL.parse.property(line, design) as [string, Record<string, ParamValue>, string, ...unknown[]];
+  const [lowerName, jparams, valueType, ...values] = jcal;
+  const params: Record<string, ParamValue> = {};
+  let group = '';
+  for (const [key, value] of Object.entries(jparams)) {
+    if (key === 'group' && design.propertyGroups) group = head.slice(0, head.indexOf('.'));
+    else params[key] = value;
+  }
+  const raw = rawValue(line);
+  const spec = propertyDesign(lowerName, design);
+  return {
+    line,
+    name: lowerName.toUpperCase(),
+    group,
+    params,
+    valueType,
+    explicitType: valueType !== defaultType(lowerName, design, raw),
+    values,
+    raw,
+    compound: Boolean(spec?.multiValue || spec?.structuredValue),
+  };
+}
+
+function propertyDesign(lowerName: string, design: DesignSet): PropertyDesign | undefined {
+  return (design.property as Record<string, PropertyDesign | undefined>)[lowerName];
+}
+
+function defaultType(lowerName: string, design: DesignSet, raw: string): string {
+  const spec = propertyDesign(lowerName, design);
+  if (!spec) return 'unknown';
+  if (spec.detectType && raw !== '') return spec.detectType(raw);
+  return spec.defaultType ?? 'unknown';
+}
+
+/** The first value of a parameter, or '' when absent. */
+export function paramText(p: ParsedProperty, name: string): string {
+  const v = p.params[name];
+  if (v === undefined) return '';
+  return typeof v === 'string' ? v : (v[0] ?? '');
+}
+
+/** All values of a parameter (a multi-valued or repeated parameter gives several). */
+export function paramList(p: ParsedProperty, name: string): string[] {
+  const v = p.params[name];
+  if (v === undefined) return [];
+  return typeof v === 'string' ? [v] : [...v];
+}
+
+/** Parameters whose values are calendar addresses: RFC 5545 §3.2 requires them quoted. */
+const QUOTED_PARAMS = new Set(['sent-by', 'delegated-to', 'delegated-from', 'member', 'dir', 'altrep']);
+
+/** Options for {@link canonicalLine}. */
+export interface CanonicalOptions {
+  /** Parameters (lower case) to leave out. */
+  readonly omit?: ReadonlySet<string>;
+  /** Use this already-escaped value instead of the line's own. */
+  readonly value?: string;
+}
+
+/**
+ * The property written one fixed way: group and name upper case, parameters sorted by
+ * name with upper-case names, TYPE values lower case, sorted and de-duplicated (both are
+ * case-insensitive, RFC 6350 §5.6 and RFC 2426 §4), VALUE= only when it is not the default;
+ * a single TEXT value re-escaped one way; a `mailto:` address lower case. Other values are
+ * kept as written, since their text is their meaning.
+ */
+export function canonicalLine(p: ParsedProperty, options: CanonicalOptions = {}): string {
+  let out = p.group ? `${p.group.toUpperCase()}.${p.name}` : p.name;
+  for (const param of canonicalParams(p, options.omit)) out += `;${param}`;
+  return `${out}:${options.value ?? canonicalValue(p)}`;
+}
+
+/** The canonical `NAME=value` texts of a property's parameters, sorted; VALUE= included when needed. */
+export function canonicalParams(p: ParsedProperty, omit?: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(p.params)) {
+    if (omit?.has(name)) continue;
+    let list = typeof value === 'string' ? [value] : [...value];
+    if (name === 'type') list = [...new Set(list.map((t) => t.toLowerCase()).filter((t) => t !== ''))].sort();
+    if (list.length === 0) continue;
+    const quote = QUOTED_PARAMS.has(name);
+    out.push(`${name.toUpperCase()}=${list.map((v) => encodeParamValue(v, quote)).join(',')}`);
+  }
+  if (p.explicitType && !omit?.has('value')) out.push(`VALUE=${p.valueType.toUpperCase()}`);
+  return out.sort();
+}
+
+function canonicalValue(p: ParsedProperty): string {
+  if (p.valueType === 'cal-address') return canonicalAddress(p.raw);
+  // Multi-valued and structured TEXT keep their separators as written; only plain TEXT is re-escaped.
+  if (p.valueType !== 'text' || p.explicitType || p.compound) return p.raw;
+  return escapeText(decodeText(p.raw));
+}
+
+/** A calendar address with its `mailto:` scheme and address lower case; other URIs as written. */
+export function canonicalAddress(raw: string): string {
+  return /^mailto:/i.test(raw) ? raw.toLowerCase() : raw;
+}

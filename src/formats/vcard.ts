@@ -1,0 +1,121 @@
+/**
+ * vCard in and out. Reads 2.1 leftovers, 3.0 and 4.0; writes 3.0, which every CardDAV server
+ * must accept (RFC 6352 §5.1.1).
+ */
+import type { Contact } from '../domain/contact.js';
+import { errorMessage, LiaisonError } from '../domain/errors.js';
+import type { Uid } from '../domain/ids.js';
+import { Anchors, writeAnchored } from './anchors.js';
+import {
+  buildComponents,
+  excerpt,
+  joinFolded,
+  propertyName,
+  type RawComponent,
+  rawValue,
+  unfoldLines,
+} from './content-lines.js';
+import { type ParsedProperty, parseProperty, VCARD3, VCARD4 } from './ical-property.js';
+import { LIAISON_PRODID } from './product-id.js';
+import { escapeText } from './text-values.js';
+import { upgradeLegacyLine } from './vcard-legacy.js';
+import { ContactReader, deriveFormattedName } from './vcard-reader.js';
+import { encodeAddress, encodeTypedValue, typeParam } from './vcard-values.js';
+
+/** vCard properties whose group and unmodelled parameters are kept as anchors in `extra`. */
+export const VCARD_ANCHORED: ReadonlySet<string> = new Set(['EMAIL', 'TEL', 'URL', 'ADR']);
+
+/**
+ * Parses one vCard (2.1, 3.0 or 4.0) into a contact. Unmodelled properties go to `extra` as
+ * unfolded content lines, as written (vCard 2.1 syntax rewritten to 3.0, 4.0 media to 3.0).
+ *
+ * @param fallbackUid used when the card has no UID
+ * @throws LiaisonError `InvalidData` when the text is not exactly one readable vCard
+ */
+export function parseVCard(text: string, fallbackUid: Uid): Contact {
+  const card = readCard(text);
+  const versionLine = card.lines.find((l) => propertyName(l) === 'VERSION');
+  const v4 = versionLine !== undefined && rawValue(versionLine).trim() === '4.0';
+  const design = v4 ? VCARD4 : VCARD3;
+  const reader = new ContactReader(v4);
+  card.lines.forEach((line, index) => {
+    let p: ParsedProperty;
+    try {
+      p = parseProperty(upgradeLegacyLine(line), design);
+    } catch (e) {
+      throw new LiaisonError(
+        'InvalidData',
+        `vCard property ${index + 1} cannot be read (${errorMessage(e)}): ${excerpt(line)}`,
+        { cause: e },
+      );
+    }
+    reader.add(p);
+  });
+  return reader.contact(fallbackUid);
+}
+
+function readCard(text: string): RawComponent {
+  if (text.trim() === '') throw new LiaisonError('InvalidData', 'not a vCard: the text is empty');
+  const lines = unfoldLines(text, { quotedPrintable: true });
+  const firstBegin = lines.find((l) => /^BEGIN:/i.test(l));
+  if (firstBegin === undefined) {
+    throw new LiaisonError('InvalidData', `not a vCard: no BEGIN:VCARD line (starts with ${excerpt(lines[0] ?? '')})`);
+  }
+  const roots = buildComponents(lines, 'vCard');
+  const other = roots.find((c) => c.name !== 'VCARD');
+  if (other) throw new LiaisonError('InvalidData', `not a vCard: it holds a ${other.name}, not a VCARD`);
+  const [card, ...more] = roots;
+  if (!card) throw new LiaisonError('InvalidData', 'not a vCard: no BEGIN:VCARD ... END:VCARD block');
+  if (more.length > 0) {
+    // RFC 6352 §5.1: an address object resource holds exactly one vCard.
+    throw new LiaisonError('InvalidData', `the text holds ${roots.length} vCards; one item holds exactly one`);
+  }
+  const nested = card.children[0];
+  if (nested) {
+    throw new LiaisonError('InvalidData', `vCard holds a nested BEGIN:${nested.name} block, which is not supported`);
+  }
+  return card;
+}
+
+/**
+ * Serializes a contact as vCard 3.0 text: CRLF line ends, lines folded at 75 octets
+ * (RFC 2426 §2.6, RFC 6350 §3.2). FN and N are always written (RFC 2426 §3.1.1-2 requires them).
+ * Extra lines are written as they are held; anchors give their group and parameters back to
+ * the property they belong to.
+ */
+export function serializeVCard(contact: Contact): string {
+  const anchors = new Anchors(contact.extra, VCARD_ANCHORED, VCARD3);
+  const n = contact.name;
+  const lines = ['BEGIN:VCARD', 'VERSION:3.0', `PRODID:${LIAISON_PRODID}`, `UID:${escapeText(contact.uid)}`];
+  const fn = contact.formattedName.trim() === '' ? deriveFormattedName(contact) : contact.formattedName;
+  lines.push(`FN:${escapeText(fn)}`);
+  lines.push(`N:${[n.family, n.given, n.additional, n.prefix, n.suffix].map(escapeText).join(';')}`);
+  if (contact.nickname !== '') lines.push(`NICKNAME:${escapeText(contact.nickname)}`);
+  if (contact.organization !== '' || contact.department !== '') {
+    // Department units separated by `;` are written as separate organizational units (RFC 6350 §6.6.4).
+    const units = contact.department === '' ? [] : contact.department.split(';');
+    lines.push(`ORG:${[contact.organization, ...units].map(escapeText).join(';')}`);
+  }
+  if (contact.title !== '') lines.push(`TITLE:${escapeText(contact.title)}`);
+  for (const e of contact.emails) {
+    lines.push(writeAnchored(anchors, 'EMAIL', typeParam(e.types), encodeTypedValue('EMAIL', e.value)));
+  }
+  for (const t of contact.phones) {
+    lines.push(writeAnchored(anchors, 'TEL', typeParam(t.types), encodeTypedValue('TEL', t.value)));
+  }
+  for (const a of contact.addresses) {
+    lines.push(writeAnchored(anchors, 'ADR', typeParam(a.types), encodeAddress(a)));
+  }
+  for (const u of contact.urls) {
+    lines.push(writeAnchored(anchors, 'URL', typeParam(u.types), encodeTypedValue('URL', u.value)));
+  }
+  if (contact.birthday !== '') lines.push(`BDAY:${contact.birthday}`);
+  if (contact.note !== '') lines.push(`NOTE:${escapeText(contact.note)}`);
+  if (contact.categories.length > 0) lines.push(`CATEGORIES:${contact.categories.map(escapeText).join(',')}`);
+  if (contact.private) lines.push('CLASS:PRIVATE');
+  for (const line of contact.extra) {
+    if (!VCARD_ANCHORED.has(propertyName(line))) lines.push(line);
+  }
+  lines.push('END:VCARD');
+  return joinFolded(lines);
+}

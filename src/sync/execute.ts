@@ -1,0 +1,234 @@
+import type { ItemCodec } from '../domain/codec.js';
+import { isLiaisonError } from '../domain/errors.js';
+import type { Fields } from '../domain/fields.js';
+import type { CollectionKind, Etag, FirmItemId, Href, Uid, UserId } from '../domain/ids.js';
+import type { MailboxCollection } from '../mailbox/port.js';
+import type { Op } from './plan-types.js';
+import type { FirmSyncStore, ItemCommit, JournalEntry } from './ports.js';
+import type { CollectionReport } from './report.js';
+
+export interface ExecuteContext<T extends { readonly uid: Uid }> {
+  readonly user: UserId;
+  readonly kind: CollectionKind;
+  readonly runId: string;
+  readonly codec: ItemCodec<T>;
+  readonly mailbox: MailboxCollection;
+  readonly firm: FirmSyncStore<T>;
+  readonly report: CollectionReport;
+  /** Items per firm transaction. */
+  readonly batchSize?: number;
+  /** Mailbox writes in flight at once. */
+  readonly concurrency?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+type Outcome<T> = { commit: ItemCommit<T>; count: () => void } | { deferred: true };
+
+/**
+ * Applies a plan: mailbox writes first, then the firm writes, status and journal of a
+ * batch in one transaction. Every state a crash can leave is one the planner resolves
+ * on the next run without loss or duplicates: a mailbox item created but not recorded
+ * is matched by UID; an update written but not recorded reads as "same change on both
+ * sides"; a deletion not recorded reads as "gone on both sides".
+ */
+export async function executePlan<T extends { readonly uid: Uid }>(
+  ops: readonly Op[],
+  ctx: ExecuteContext<T>,
+): Promise<void> {
+  const batchSize = ctx.batchSize ?? 250;
+  const concurrency = ctx.concurrency ?? 8;
+  let done = 0;
+  for (let i = 0; i < ops.length; i += batchSize) {
+    const chunk = ops.slice(i, i + batchSize);
+    const results: (Outcome<T> | undefined)[] = new Array(chunk.length);
+    let failure: unknown = null;
+    let next = 0;
+    const worker = async () => {
+      while (failure === null && next < chunk.length) {
+        const at = next++;
+        try {
+          results[at] = await applyOne(chunk[at]!, ctx);
+        } catch (e) {
+          failure ??= e;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, chunk.length) }, worker));
+    // Record what did reach the mailbox even when a later write failed.
+    const ready: ItemCommit<T>[] = [];
+    const counters: (() => void)[] = [];
+    for (const r of results) {
+      if (!r) continue;
+      if ('deferred' in r) ctx.report.deferred++;
+      else {
+        ready.push(r.commit);
+        counters.push(r.count);
+      }
+    }
+    if (ready.length > 0) await ctx.firm.commit(ctx.user, ctx.kind, ctx.runId, ready);
+    for (const c of counters) c();
+    if (failure !== null) throw failure;
+    done += chunk.length;
+    ctx.onProgress?.(done, ops.length);
+  }
+}
+
+async function applyOne<T extends { readonly uid: Uid }>(
+  op: Op,
+  ctx: ExecuteContext<T>,
+): Promise<Outcome<T>> {
+  const { codec, mailbox, report } = ctx;
+  const hashOf = (f: Fields) => codec.hash(f);
+  const journal = (
+    action: JournalEntry['action'],
+    direction: JournalEntry['direction'],
+    firmId: FirmItemId | null,
+    href: Href | null,
+    uid: Uid | null,
+    before: Fields | null,
+    after: Fields | null,
+    note = '',
+  ): JournalEntry => ({ action, direction, firmId, href, uid, before, after, note });
+
+  switch (op.type) {
+    case 'create-in-mailbox': {
+      const item = codec.fromFields(op.uid, op.fields);
+      let written: { href: Href; etag: Etag | null };
+      try {
+        written = await mailbox.create(op.uid, codec.serialize(item));
+      } catch (e) {
+        // Someone created an item at that place meanwhile: the next run matches it by UID.
+        if (isLiaisonError(e, 'AlreadyExists')) return { deferred: true };
+        throw e;
+      }
+      return {
+        commit: {
+          status: {
+            op: 'put',
+            entry: {
+              firmId: op.firmId,
+              href: written.href,
+              firmHash: op.firmHash,
+              mailboxEtag: written.etag,
+              mailboxHash: hashOf(op.fields),
+              base: op.fields,
+            },
+          },
+          journal: [journal('create', 'to-mailbox', op.firmId, written.href, op.uid, null, op.fields)],
+        },
+        count: () => report.toMailbox.created++,
+      };
+    }
+    case 'create-in-firm': {
+      const hash = hashOf(op.fields);
+      return {
+        commit: {
+          firm: { op: 'create', item: codec.fromFields(op.uid, op.fields) },
+          status: {
+            op: 'put',
+            entry: {
+              href: op.href,
+              firmHash: hash,
+              mailboxEtag: op.etag,
+              mailboxHash: hash,
+              base: op.fields,
+            },
+          },
+          journal: [journal('create', 'to-firm', null, op.href, op.uid, null, op.fields)],
+        },
+        count: () => report.toFirm.created++,
+      };
+    }
+    case 'update': {
+      const resultHash = hashOf(op.result);
+      const item = codec.fromFields(op.uid, op.result);
+      let etag: Etag | null = op.etag;
+      if (op.toMailbox) {
+        try {
+          etag = (await mailbox.update(op.href, codec.serialize(item), op.etag)).etag;
+        } catch (e) {
+          // Changed in the mailbox since it was read: never a blind retry; the next run re-plans it.
+          if (isLiaisonError(e, 'PreconditionFailed') || isLiaisonError(e, 'NotFound'))
+            return { deferred: true };
+          throw e;
+        }
+      }
+      const entries: JournalEntry[] = [];
+      if (op.toFirm)
+        entries.push(journal('update', 'to-firm', op.firmId, op.href, op.uid, op.previous.firm, op.result));
+      if (op.toMailbox) {
+        entries.push(
+          journal('update', 'to-mailbox', op.firmId, op.href, op.uid, op.previous.mailbox, op.result),
+        );
+      }
+      if (op.reason === 'matched' || op.reason === 'recovered') {
+        entries.push(journal('link', 'none', op.firmId, op.href, op.uid, null, null, op.reason));
+      }
+      for (const c of op.conflicts) {
+        const lost = c.winner === 'firm' ? c.mailbox : c.firm;
+        const loser = c.winner === 'firm' ? 'mailbox' : 'firm database';
+        entries.push(
+          journal(
+            'conflict',
+            'none',
+            op.firmId,
+            op.href,
+            op.uid,
+            op.previous.firm,
+            op.result,
+            `${c.field}: the ${loser}'s value ${JSON.stringify(lost)} lost to the ${c.winner === 'firm' ? 'firm database' : 'mailbox'}`,
+          ),
+        );
+      }
+      return {
+        commit: {
+          ...(op.toFirm ? { firm: { op: 'update' as const, id: op.firmId, item } } : {}),
+          status: {
+            op: 'put',
+            entry: {
+              firmId: op.firmId,
+              href: op.href,
+              firmHash: op.toFirm ? resultHash : op.firmHash,
+              mailboxEtag: etag,
+              mailboxHash: op.toMailbox ? resultHash : op.mailboxHash,
+              base: op.result,
+            },
+          },
+          journal: entries,
+        },
+        count: () => {
+          if (op.toFirm) report.toFirm.updated++;
+          if (op.toMailbox) report.toMailbox.updated++;
+          if (op.conflicts.length > 0 || op.reason === 'both-changed') report.conflicts++;
+        },
+      };
+    }
+    case 'delete-in-mailbox': {
+      try {
+        await mailbox.delete(op.href, op.etag);
+      } catch (e) {
+        // Edited in the mailbox since it was listed: modify beats delete, next run.
+        if (isLiaisonError(e, 'PreconditionFailed')) return { deferred: true };
+        throw e;
+      }
+      return {
+        commit: {
+          status: { op: 'remove', firmId: op.firmId },
+          journal: [journal('delete', 'to-mailbox', op.firmId, op.href, op.uid, op.fields, null)],
+        },
+        count: () => report.toMailbox.deleted++,
+      };
+    }
+    case 'delete-in-firm':
+      return {
+        commit: {
+          firm: { op: 'delete', id: op.firmId },
+          status: { op: 'remove', firmId: op.firmId },
+          journal: [journal('delete', 'to-firm', op.firmId, op.href, op.uid, op.fields, null)],
+        },
+        count: () => report.toFirm.deleted++,
+      };
+    case 'forget':
+      return { commit: { status: { op: 'remove', firmId: op.firmId }, journal: [] }, count: () => {} };
+  }
+}

@@ -1,0 +1,66 @@
+import type { Plan } from './plan-types.js';
+
+/** Mass-change thresholds (SPEC §6); configurable per process. */
+export interface GuardOptions {
+  /** Hold when more than this many items would be deleted (default 10). */
+  readonly maxDeletions: number;
+  /** Hold when more than this share of existing items would be modified or deleted… (default 0.25) */
+  readonly maxChangeRatio: number;
+  /** …and that is more than this many items (default 10). */
+  readonly minChangesForRatio: number;
+}
+
+export const DEFAULT_GUARDS: GuardOptions = {
+  maxDeletions: 10,
+  maxChangeRatio: 0.25,
+  minChangesForRatio: 10,
+};
+
+export interface GuardCounts {
+  readonly deletions: number;
+  readonly modifications: number;
+  readonly existing: number;
+}
+
+/** What a plan would do to existing items; creations never count. */
+export function countChanges(plan: Plan, existing: number): GuardCounts {
+  let deletions = 0;
+  let modifications = 0;
+  for (const op of plan.ops) {
+    if (op.type === 'delete-in-firm' || op.type === 'delete-in-mailbox') deletions++;
+    else if (op.type === 'update' && (op.toFirm || op.toMailbox)) modifications++;
+  }
+  return { deletions, modifications, existing };
+}
+
+/**
+ * The reason to hold a plan, or null to apply it. `firmEmpty` / `mailboxEmpty` say a side
+ * lists nothing at all: a side that is suddenly empty while the status says it held items
+ * is never mirrored as mass deletion, whatever the thresholds.
+ */
+export function holdReason(
+  plan: Plan,
+  existing: number,
+  sides: { readonly firmEmpty: boolean; readonly mailboxEmpty: boolean },
+  guards: GuardOptions,
+): string | null {
+  const c = countChanges(plan, existing);
+  // One item deleted from a one-item collection is an ordinary edit, not a vanished side.
+  if (c.deletions > 0 && existing > 1) {
+    if (sides.mailboxEmpty && plan.ops.some((o) => o.type === 'delete-in-firm')) {
+      return `the mailbox collection is empty but ${existing} items were synced before: deleting them all in the firm database needs approval`;
+    }
+    if (sides.firmEmpty && plan.ops.some((o) => o.type === 'delete-in-mailbox')) {
+      return `the firm collection is empty but ${existing} items were synced before: deleting them all in the mailbox needs approval`;
+    }
+  }
+  if (c.deletions > guards.maxDeletions) {
+    return `${c.deletions} deletions exceed the limit of ${guards.maxDeletions}`;
+  }
+  const touched = c.deletions + c.modifications;
+  if (touched > guards.minChangesForRatio && touched > guards.maxChangeRatio * existing) {
+    const pct = Math.round(guards.maxChangeRatio * 100);
+    return `${touched} of ${existing} existing items would be modified or deleted (more than ${pct}%)`;
+  }
+  return null;
+}

@@ -1,0 +1,79 @@
+import type { CollectionKind } from '../domain/ids.js';
+import type { Quarantined } from './plan-types.js';
+
+export interface Tally {
+  created: number;
+  updated: number;
+  deleted: number;
+}
+
+export type CollectionOutcome =
+  /** Applied (or, on a dry run, planned). */
+  | 'synced'
+  /** Express mode found nothing changed on either side. */
+  | 'unchanged'
+  /** Not synced this run: out of sync, busy, a plan still held, disabled… (`reason` says which). */
+  | 'skipped'
+  /** The plan crossed a guard and was stored for approval. */
+  | 'held'
+  /** An error stopped this collection; the run went on with the others. */
+  | 'failed';
+
+/** What one run did to one user's collection. */
+export interface CollectionReport {
+  readonly user: string;
+  readonly collection: CollectionKind;
+  outcome: CollectionOutcome;
+  reason: string | null;
+  readonly toMailbox: Tally;
+  readonly toFirm: Tally;
+  /** Pairs changed on both sides and merged (or resolved by policy). */
+  conflicts: number;
+  quarantined: Quarantined[];
+  /** Changes left for the next run: the item changed while this run wrote it. */
+  deferred: number;
+  heldPlanId: string | null;
+  dryRun: boolean;
+}
+
+export function emptyReport(user: string, collection: CollectionKind, dryRun: boolean): CollectionReport {
+  return {
+    user,
+    collection,
+    outcome: 'synced',
+    reason: null,
+    toMailbox: { created: 0, updated: 0, deleted: 0 },
+    toFirm: { created: 0, updated: 0, deleted: 0 },
+    conflicts: 0,
+    quarantined: [],
+    deferred: 0,
+    heldPlanId: null,
+    dryRun,
+  };
+}
+
+/** A run's report: one entry per user and collection in scope. */
+export interface RunReport {
+  readonly runId: string;
+  readonly mode: string;
+  readonly startedAt: string;
+  finishedAt: string;
+  readonly collections: CollectionReport[];
+}
+
+/** Documented exit codes of `liaison sync` and friends. */
+export const EXIT = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  /** Some users were skipped, held or out of sync; nothing failed. */
+  skipped: 3,
+  /** Some users failed with an error. */
+  failed: 4,
+} as const;
+
+export function exitCodeOf(reports: readonly CollectionReport[]): number {
+  if (reports.some((r) => r.outcome === 'failed')) return EXIT.failed;
+  if (reports.some((r) => r.outcome === 'skipped' || r.outcome === 'held')) return EXIT.skipped;
+  return EXIT.ok;
+}

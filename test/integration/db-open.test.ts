@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, redactUrl } from '../../src/db/open.js';
+import { isLiaisonError, type LiaisonError } from '../../src/domain/errors.js';
+import { createTestDatabase, DIALECTS, postgresAdminUrl } from '../support/test-database.js';
+
+async function openError(url: string): Promise<LiaisonError> {
+  try {
+    const database = await openDatabase(url, { connectTimeoutMs: 2_000 });
+    await database.close();
+  } catch (e) {
+    if (isLiaisonError(e)) return e;
+    throw e;
+  }
+  throw new Error(`${url} opened`);
+}
+
+describe.each(DIALECTS)('opening and migrating (%s)', (dialect) => {
+  let created: Awaited<ReturnType<typeof createTestDatabase>>;
+  beforeAll(async () => {
+    created = await createTestDatabase(dialect);
+  });
+  afterAll(async () => {
+    await created?.cleanup();
+  });
+
+  it('names its dialect', () => {
+    expect(created.database.dialect).toBe(dialect);
+  });
+
+  it('migrates, and a second migration (also from a new connection) changes nothing', async () => {
+    await created.database.migrate();
+    await created.database.migrate();
+    const again = await openDatabase(created.url);
+    try {
+      await again.migrate();
+      const rows = await again.db.selectFrom('mailbox_servers').selectAll().execute();
+      expect(rows).toEqual([]);
+      const migrations = await sql<{ name: string }>`select name from kysely_migration`.execute(again.db);
+      expect(migrations.rows.map((r) => r.name)).toEqual(['0001_initial']);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('enforces foreign keys', async () => {
+    await created.database.migrate();
+    const insert = created.database.db
+      .insertInto('users')
+      .values({
+        id: 'u1',
+        login: 'orphan',
+        display_name: '',
+        server_id: 'no-such-server',
+        mailbox_account: 'orphan',
+        server_group: '',
+        contacts_enabled: 0,
+        calendar_enabled: 0,
+        preferences: '{}',
+        created_at: '2030-01-01T00:00:00.000Z',
+        updated_at: '2030-01-01T00:00:00.000Z',
+      })
+      .execute();
+    await expect(insert).rejects.toThrow();
+  });
+});
+
+describe('opening SQLite', () => {
+  it('uses WAL mode with a busy timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'liaison-open-'));
+    const database = await openDatabase(`sqlite:${join(dir, 'firm.db')}`);
+    try {
+      const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(database.db);
+      expect(mode.rows[0]?.journal_mode).toBe('wal');
+      const timeout = await sql<{ timeout: number }>`pragma busy_timeout`.execute(database.db);
+      expect(timeout.rows[0]?.timeout).toBeGreaterThan(0);
+    } finally {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens an in-memory database', async () => {
+    const database = await openDatabase(':memory:');
+    await database.migrate();
+    expect(await database.db.selectFrom('users').selectAll().execute()).toEqual([]);
+    await database.close();
+  });
+
+  it('reports a file in a missing folder as a Config error naming it', async () => {
+    const error = await openError('/nonexistent-folder/firm.db');
+    expect(error.kind).toBe('Config');
+    expect(error.message).toContain('/nonexistent-folder/firm.db');
+  });
+
+  it('refuses an unknown URL scheme', async () => {
+    const error = await openError('mysql://admin:hunter22@db.example.org/firm');
+    expect(error.kind).toBe('Config');
+    expect(error.message).not.toContain('hunter22');
+  });
+});
+
+describe('opening PostgreSQL', () => {
+  it('reports an unreachable server as a Config error that hides the password', async () => {
+    // A role the cluster does not know, then a port nothing listens on.
+    const admin = new URL(postgresAdminUrl());
+    admin.username = 'liaison';
+    admin.password = 'S3cret-pw';
+    admin.pathname = '/no_such_database';
+    for (const url of [admin.toString(), 'postgresql://liaison:S3cret-pw@127.0.0.1:1/firm']) {
+      const error = await openError(url);
+      expect(error.kind).toBe('Config');
+      expect(error.message).not.toContain('S3cret-pw');
+      expect(error.message).toContain('liaison:***@');
+    }
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides passwords in the user info and in parameters', () => {
+    expect(redactUrl('postgres://me:p%40ss@host:5432/db')).toBe('postgres://me:***@host:5432/db');
+    expect(redactUrl('postgres://host/db?user=me&password=secret')).toBe(
+      'postgres://host/db?user=me&password=***',
+    );
+    expect(redactUrl('postgres://me@host/db')).toBe('postgres://me@host/db');
+    expect(redactUrl('/var/lib/liaison/firm.db')).toBe('/var/lib/liaison/firm.db');
+  });
+});

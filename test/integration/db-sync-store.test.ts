@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { ContactRepo } from '../../src/db/contact-repo.js';
+import { JournalRepo } from '../../src/db/journal-repo.js';
+import { currentChangeSeq } from '../../src/db/sequence.js';
+import { ServerRepo } from '../../src/db/server-repo.js';
+import { appointmentSyncStore, contactSyncStore } from '../../src/db/sync-store.js';
+import { UserRepo } from '../../src/db/user-repo.js';
+import type { Contact } from '../../src/domain/contact.js';
+import { isLiaisonError } from '../../src/domain/errors.js';
+import { asEtag, asHref, asSyncToken, type FirmItemId, type UserId } from '../../src/domain/ids.js';
+import type { ItemCommit, JournalEntry, StatusEntry } from '../../src/sync/ports.js';
+import { sampleAppointment, sampleContact } from '../support/sample-items.js';
+import { DIALECTS, useTestDatabase } from '../support/test-database.js';
+
+function line(action: JournalEntry['action'], over: Partial<JournalEntry> = {}): JournalEntry {
+  return {
+    action,
+    direction: 'to-firm',
+    firmId: null,
+    href: null,
+    uid: null,
+    before: null,
+    after: null,
+    note: '',
+    ...over,
+  };
+}
+
+function status(
+  href: string,
+  over: Partial<StatusEntry> = {},
+): Omit<StatusEntry, 'firmId'> & { firmId?: FirmItemId } {
+  return {
+    href: asHref(href),
+    firmHash: `f-${href}`,
+    mailboxEtag: asEtag(`"e-${href}"`),
+    mailboxHash: `m-${href}`,
+    base: { note: href },
+    ...over,
+  };
+}
+
+function created(uid: string): ItemCommit<Contact> {
+  return {
+    firm: { op: 'create', item: sampleContact(uid) },
+    status: { op: 'put', entry: status(`${uid}.vcf`) },
+    journal: [line('create', { uid: sampleContact(uid).uid, href: asHref(`${uid}.vcf`) })],
+  };
+}
+
+describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
+  const database = useTestDatabase(dialect);
+  const store = () => contactSyncStore(database());
+
+  async function addUser(): Promise<UserId> {
+    await new ServerRepo(database()).add({ name: 'mem', kind: 'memory', url: '' });
+    return (await new UserRepo(database()).add({ login: 'ada', server: 'mem' })).id;
+  }
+
+  it('commits creates with their status and journal, and returns the new ids in order', async () => {
+    const user = await addUser();
+    const ids = await store().commit(user, 'contacts', 'run-1', [created('a'), created('b')]);
+    expect(ids).toHaveLength(2);
+    const items = await store().listItems(user, 'contacts');
+    expect(items.map((i) => [i.id, i.item.uid]).sort()).toEqual(
+      [
+        [ids[0], 'a'],
+        [ids[1], 'b'],
+      ].sort(),
+    );
+    expect(items.find((i) => i.id === ids[0])?.item).toEqual(sampleContact('a'));
+    const statuses = await store().loadStatus(user, 'contacts');
+    expect(statuses.find((s) => s.firmId === ids[0])).toEqual({ ...status('a.vcf'), firmId: ids[0] });
+    const lines = await new JournalRepo(database()).list({ runId: 'run-1', order: 'oldest-first' });
+    expect(lines).toMatchObject([
+      {
+        actor: 'mailbox-sync',
+        user,
+        kind: 'contacts',
+        action: 'create',
+        firmId: ids[0],
+        href: 'a.vcf',
+        uid: 'a',
+      },
+      { firmId: ids[1], href: 'b.vcf' },
+    ]);
+  });
+
+  it('updates and deletes items, replaces and removes status rows', async () => {
+    const user = await addUser();
+    const [a, b] = (await store().commit(user, 'contacts', 'r1', [created('a'), created('b')])) as [
+      FirmItemId,
+      FirmItemId,
+    ];
+    const ids = await store().commit(user, 'contacts', 'r2', [
+      {
+        firm: { op: 'update', id: a, item: sampleContact('a', { note: 'from the mailbox' }) },
+        status: { op: 'put', entry: status('a2.vcf', { firmId: a, mailboxEtag: null }) },
+        journal: [line('update')],
+      },
+      {
+        firm: { op: 'delete', id: b },
+        status: { op: 'remove', firmId: b },
+        journal: [line('delete', { firmId: b })],
+      },
+      // A commit with a journal line only concerns the firm id it names.
+      { journal: [line('quarantine', { firmId: a, note: 'bad vCard' })] },
+    ]);
+    expect(ids).toEqual([a, b, a]);
+    expect((await store().listItems(user, 'contacts')).map((i) => i.item.note)).toEqual(['from the mailbox']);
+    expect(await store().loadStatus(user, 'contacts')).toEqual([
+      { ...status('a2.vcf', { mailboxEtag: null }), firmId: a },
+    ]);
+  });
+
+  it('does not bump the change counter, but advances the global change sequence', async () => {
+    const user = await addUser();
+    await new ContactRepo(database()).add(user, sampleContact('by-hand'));
+    const seq = await currentChangeSeq(database().db);
+    expect(await store().changeCounter(user, 'contacts')).toBe(1);
+    const [a] = (await store().commit(user, 'contacts', 'r1', [created('a'), created('b')])) as [FirmItemId];
+    await store().commit(user, 'contacts', 'r2', [
+      { firm: { op: 'update', id: a, item: sampleContact('a', { note: 'n' }) }, journal: [] },
+    ]);
+    expect(await store().changeCounter(user, 'contacts')).toBe(1);
+    expect(await currentChangeSeq(database().db)).toBe(seq + 3);
+    const seqs = await database().db.selectFrom('user_contacts').select(['uid', 'change_seq']).execute();
+    expect(Object.fromEntries(seqs.map((r) => [r.uid, Number(r.change_seq)]))).toEqual({
+      'by-hand': seq,
+      a: seq + 3,
+      b: seq + 2,
+    });
+  });
+
+  it('keeps nothing of a batch when one write fails (an href claimed twice)', async () => {
+    const user = await addUser();
+    const [a] = (await store().commit(user, 'contacts', 'r1', [created('a')])) as [FirmItemId];
+    const seq = await currentChangeSeq(database().db);
+    const failing = store().commit(user, 'contacts', 'r2', [
+      {
+        firm: { op: 'update', id: a, item: sampleContact('a', { note: 'lost' }) },
+        journal: [line('update')],
+      },
+      created('b'),
+      {
+        firm: { op: 'create', item: sampleContact('c') },
+        status: { op: 'put', entry: status('a.vcf') },
+        journal: [],
+      },
+    ]);
+    await expect(failing).rejects.toSatisfy((e) => isLiaisonError(e, 'Database'));
+    expect((await store().listItems(user, 'contacts')).map((i) => [i.item.uid, i.item.note])).toEqual([
+      ['a', ''],
+    ]);
+    expect((await store().loadStatus(user, 'contacts')).map((s) => s.href)).toEqual(['a.vcf']);
+    expect(await new JournalRepo(database()).list({ runId: 'r2' })).toEqual([]);
+    expect(await currentChangeSeq(database().db)).toBe(seq);
+  });
+
+  it('keeps nothing of a batch whose update names a vanished item', async () => {
+    const user = await addUser();
+    const failing = store().commit(user, 'contacts', 'r1', [
+      created('a'),
+      { firm: { op: 'update', id: 'gone' as FirmItemId, item: sampleContact('gone') }, journal: [] },
+    ]);
+    await expect(failing).rejects.toSatisfy((e) => isLiaisonError(e, 'NotFound'));
+    expect(await store().listItems(user, 'contacts')).toEqual([]);
+    expect(await store().loadStatus(user, 'contacts')).toEqual([]);
+  });
+
+  it('hands an href from one item to another within a batch', async () => {
+    const user = await addUser();
+    const [a] = (await store().commit(user, 'contacts', 'r1', [created('a')])) as [FirmItemId];
+    const [b] = await store().commit(user, 'contacts', 'r2', [
+      {
+        firm: { op: 'create', item: sampleContact('b') },
+        status: { op: 'put', entry: status('a.vcf') },
+        journal: [],
+      },
+      { firm: { op: 'delete', id: a }, status: { op: 'remove', firmId: a }, journal: [] },
+    ]);
+    expect(await store().loadStatus(user, 'contacts')).toEqual([{ ...status('a.vcf'), firmId: b }]);
+  });
+
+  it('saves and loads the collection state, creating it on demand', async () => {
+    const user = await addUser();
+    expect(await store().loadState(user, 'contacts')).toEqual({
+      lastSync: null,
+      pendingSync: null,
+      outOfSync: false,
+      outOfSyncReason: null,
+      probe: null,
+      token: null,
+      firmCounter: 0,
+    });
+    await store().saveState(user, 'contacts', {
+      pendingSync: '2030-01-01T10:00:00Z',
+      token: asSyncToken('t1'),
+    });
+    await store().saveState(user, 'contacts', {
+      lastSync: '2030-01-01T10:00:00Z',
+      pendingSync: null,
+      firmCounter: 7,
+    });
+    await store().saveState(user, 'contacts', {});
+    expect(await store().loadState(user, 'contacts')).toEqual({
+      lastSync: '2030-01-01T10:00:00Z',
+      pendingSync: null,
+      outOfSync: false,
+      outOfSyncReason: null,
+      probe: null,
+      token: 't1',
+      firmCounter: 7,
+    });
+    expect((await store().loadState(user, 'contacts')).firmCounter).not.toBe(
+      await store().changeCounter(user, 'contacts'),
+    );
+    expect(await appointmentSyncStore(database()).loadState(user, 'calendar')).toMatchObject({ token: null });
+  });
+
+  it('serves appointments through the calendar store, and refuses the wrong kind', async () => {
+    const user = await addUser();
+    const calendar = appointmentSyncStore(database());
+    const [id] = await calendar.commit(user, 'calendar', 'r1', [
+      {
+        firm: { op: 'create', item: sampleAppointment('m1') },
+        status: { op: 'put', entry: status('m1.ics') },
+        journal: [],
+      },
+    ]);
+    expect(await calendar.listItems(user, 'calendar')).toEqual([{ id, item: sampleAppointment('m1') }]);
+    expect(await store().listItems(user, 'contacts')).toEqual([]);
+    expect(await store().loadStatus(user, 'contacts')).toEqual([]);
+    const row = await database()
+      .db.selectFrom('user_appointments')
+      .select(['start_utc', 'end_utc'])
+      .executeTakeFirst();
+    expect(row).toEqual({
+      start_utc: Date.parse('2030-05-06T09:00:00Z'),
+      end_utc: Date.parse('2030-05-06T10:00:00Z'),
+    });
+    await expect(calendar.listItems(user, 'contacts')).rejects.toSatisfy((e) => isLiaisonError(e, 'Usage'));
+  });
+});

@@ -1,0 +1,132 @@
+import { LiaisonError } from '../../src/domain/errors.js';
+import { asFirmItemId, type CollectionKind, type FirmItemId, type UserId } from '../../src/domain/ids.js';
+import type {
+  CollectionState,
+  FirmItem,
+  FirmSyncStore,
+  HeldPlanRecord,
+  HeldPlanStore,
+  ItemCommit,
+  JournalEntry,
+  StatusEntry,
+} from '../../src/sync/ports.js';
+
+const INITIAL: CollectionState = {
+  lastSync: null,
+  pendingSync: null,
+  outOfSync: false,
+  outOfSyncReason: null,
+  probe: null,
+  token: null,
+  firmCounter: 0,
+};
+
+/**
+ * An in-memory firm database for unit and property tests, with the same transaction
+ * semantics as the SQL store: a commit applies whole or not at all.
+ */
+export class MemoryFirmStore<T> implements FirmSyncStore<T> {
+  private nextId = 1;
+  readonly items = new Map<FirmItemId, T>();
+  status = new Map<FirmItemId, StatusEntry>();
+  state: CollectionState = INITIAL;
+  counter = 0;
+  readonly journal: JournalEntry[] = [];
+  /** Throws on the commit with this number (1-based), simulating a crash before it is durable. */
+  failCommitAt: number | null = null;
+  private commits = 0;
+
+  async listItems(): Promise<FirmItem<T>[]> {
+    return [...this.items].map(([id, item]) => ({ id, item }));
+  }
+  async changeCounter(): Promise<number> {
+    return this.counter;
+  }
+  async loadStatus(): Promise<StatusEntry[]> {
+    return [...this.status.values()];
+  }
+  async loadState(): Promise<CollectionState> {
+    return this.state;
+  }
+  async saveState(_u: UserId, _k: CollectionKind, patch: Partial<CollectionState>): Promise<void> {
+    this.state = { ...this.state, ...patch };
+  }
+
+  /** A CRM user's edit on the firm side: bumps the change counter. */
+  userPut(id: FirmItemId | null, item: T): FirmItemId {
+    const key = id ?? asFirmItemId(`f${this.nextId++}`);
+    this.items.set(key, item);
+    this.counter++;
+    return key;
+  }
+  userDelete(id: FirmItemId): void {
+    this.items.delete(id);
+    this.counter++;
+  }
+
+  async commit(
+    _u: UserId,
+    _k: CollectionKind,
+    _run: string,
+    batch: readonly ItemCommit<T>[],
+  ): Promise<FirmItemId[]> {
+    this.commits++;
+    if (this.failCommitAt === this.commits)
+      throw new LiaisonError('Unavailable', 'simulated crash before commit');
+    const items = new Map(this.items);
+    const status = new Map(this.status);
+    const ids: FirmItemId[] = [];
+    for (const c of batch) {
+      let id: FirmItemId | null = null;
+      if (c.firm?.op === 'create') {
+        id = asFirmItemId(`f${this.nextId++}`);
+        items.set(id, c.firm.item);
+      } else if (c.firm?.op === 'update') {
+        id = c.firm.id;
+        if (!items.has(id)) throw new LiaisonError('NotFound', `no firm item ${id}`);
+        items.set(id, c.firm.item);
+      } else if (c.firm?.op === 'delete') {
+        id = c.firm.id;
+        items.delete(id);
+      }
+      if (c.status?.op === 'put') {
+        const firmId = c.status.entry.firmId ?? id;
+        if (!firmId) throw new Error('status put without a firm id');
+        for (const [k, s] of status) if (k === firmId || s.href === c.status.entry.href) status.delete(k);
+        status.set(firmId, { ...c.status.entry, firmId });
+        id = firmId;
+      } else if (c.status?.op === 'remove') {
+        status.delete(c.status.firmId);
+        id ??= c.status.firmId;
+      }
+      ids.push(id ?? asFirmItemId(''));
+    }
+    this.items.clear();
+    for (const [k, v] of items) this.items.set(k, v);
+    this.status = status;
+    for (const c of batch) this.journal.push(...c.journal);
+    return ids;
+  }
+}
+
+export class MemoryHeldStore implements HeldPlanStore {
+  readonly plans: HeldPlanRecord[] = [];
+  async saveHeld(rec: Omit<HeldPlanRecord, 'id' | 'createdAt' | 'state'>): Promise<string> {
+    const id = String(this.plans.length + 1);
+    this.plans.push({ ...rec, id, createdAt: new Date(0).toISOString(), state: 'held' });
+    return id;
+  }
+  async listHeld(): Promise<HeldPlanRecord[]> {
+    return this.plans;
+  }
+  async getHeld(id: string): Promise<HeldPlanRecord | null> {
+    return this.plans.find((p) => p.id === id) ?? null;
+  }
+  async hasHeld(user: UserId, kind: CollectionKind): Promise<boolean> {
+    return this.plans.some((p) => p.user === user && p.kind === kind && p.state === 'held');
+  }
+  async resolveHeld(id: string, state: 'approved' | 'rejected'): Promise<void> {
+    const i = this.plans.findIndex((p) => p.id === id);
+    if (i >= 0) this.plans[i] = { ...this.plans[i]!, state };
+  }
+}

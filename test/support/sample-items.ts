@@ -1,0 +1,41 @@
+import type { Appointment } from '../../src/domain/appointment.js';
+import { type Contact, emptyContact } from '../../src/domain/contact.js';
+import { asUid } from '../../src/domain/ids.js';
+
+/** A contact with a name and an e-mail address derived from `uid`; `over` replaces fields. */
+export function sampleContact(uid: string, over: Partial<Contact> = {}): Contact {
+  return {
+    ...emptyContact(asUid(uid)),
+    name: { prefix: '', given: 'Ada', additional: '', family: `Lovelace ${uid}`, suffix: '' },
+    formattedName: `Ada Lovelace ${uid}`,
+    organization: 'Analytical Engines',
+    emails: [{ types: ['work'], value: `Ada.${uid}@Example.org` }],
+    ...over,
+  };
+}
+
+/** A one-hour UTC appointment on 2030-05-06 at `hour`; `over` replaces fields. */
+export function sampleAppointment(uid: string, hour = 9, over: Partial<Appointment> = {}): Appointment {
+  const at = (h: number) => ({ value: `2030-05-06T${String(h).padStart(2, '0')}:00:00Z`, tzid: '' });
+  return {
+    uid: asUid(uid),
+    summary: `Meeting ${uid}`,
+    location: '',
+    description: '',
+    start: at(hour),
+    end: at(hour + 1),
+    allDay: false,
+    rrule: '',
+    rdates: [],
+    exdates: [],
+    overrides: [],
+    organizer: '',
+    attendees: [],
+    categories: [],
+    privacy: '',
+    alarms: [],
+    extra: [],
+    timezones: [],
+    ...over,
+  };
+}
