@@ -183,6 +183,18 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
         .execute();
     }
     for (const chunk of chunks(rows)) {
+      // A put takes its href over from any other pair (an item re-created after a
+      // delete/modify clash keeps its href but gets a new firm id).
+      await trx
+        .deleteFrom('sync_status')
+        .where('user_id', '=', user)
+        .where('kind', '=', this.spec.kind)
+        .where(
+          'href',
+          'in',
+          chunk.map((r) => r.href),
+        )
+        .execute();
       await trx
         .insertInto('sync_status')
         .values(chunk)

@@ -56,3 +56,27 @@ export interface Appointment {
   readonly extra: readonly string[];
   readonly timezones: readonly string[];
 }
+
+/** An appointment with every optional field empty; spread it and set what you have. */
+export function emptyAppointment(uid: Uid, start: DateTimeValue, end: DateTimeValue | null): Appointment {
+  return {
+    uid,
+    summary: '',
+    location: '',
+    description: '',
+    start,
+    end,
+    allDay: start.tzid === '' && /^\d{4}-\d{2}-\d{2}$/.test(start.value),
+    rrule: '',
+    rdates: [],
+    exdates: [],
+    overrides: [],
+    organizer: '',
+    attendees: [],
+    categories: [],
+    privacy: '',
+    alarms: [],
+    extra: [],
+    timezones: [],
+  };
+}

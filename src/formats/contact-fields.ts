@@ -7,7 +7,7 @@
  * white space, Unicode composition, e-mail letter case, and the properties servers rewrite.
  */
 import type { Contact, PostalAddress, TypedValue } from '../domain/contact.js';
-import type { FieldValue, Fields } from '../domain/fields.js';
+import type { Fields, FieldValue } from '../domain/fields.js';
 import type { Uid } from '../domain/ids.js';
 import {
   asRecord,
@@ -19,7 +19,13 @@ import {
   readStrings,
   sortedSet,
 } from './field-readers.js';
-import { canonicalLine, canonicalParams, type ParsedProperty, parseProperty, VCARD3 } from './ical-property.js';
+import {
+  canonicalLine,
+  canonicalParams,
+  type ParsedProperty,
+  parseProperty,
+  VCARD3,
+} from './ical-property.js';
 import { clean, cleanMultiline, decodeText } from './text-values.js';
 import { VCARD_ANCHORED } from './vcard.js';
 import { TYPED_PARAMS } from './vcard-reader.js';
@@ -29,7 +35,13 @@ import { TYPED_PARAMS } from './vcard-reader.js';
  * X-RADICALE-* is Radicale's own bookkeeping.
  */
 function rewrittenByServers(name: string): boolean {
-  return name === 'PRODID' || name === 'REV' || name === 'VERSION' || name === 'UID' || name.startsWith('X-RADICALE-');
+  return (
+    name === 'PRODID' ||
+    name === 'REV' ||
+    name === 'VERSION' ||
+    name === 'UID' ||
+    name.startsWith('X-RADICALE-')
+  );
 }
 
 /** The normalized fields of a contact (no uid). Equal content gives equal fields. */
@@ -107,7 +119,8 @@ function normalizeExtra(line: string): string | undefined {
   }
   if (rewrittenByServers(p.name)) return undefined;
   if (p.name === 'KIND' && decodeText(p.raw).trim().toLowerCase() === 'individual') return undefined;
-  if (VCARD_ANCHORED.has(p.name) && p.group === '' && canonicalParams(p, TYPED_PARAMS).length === 0) return undefined;
+  if (VCARD_ANCHORED.has(p.name) && p.group === '' && canonicalParams(p, TYPED_PARAMS).length === 0)
+    return undefined;
   return canonicalLine(p);
 }
 
@@ -146,7 +159,10 @@ export function contactFromFields(uid: Uid, f: Fields): Contact {
 function readTyped(f: Fields, key: string): TypedValue[] {
   return readList(f, key).map((v, i) => {
     const r = asRecord(v, `${key}[${i}]`);
-    return { types: readStrings(r, 'types', `${key}[${i}].types`), value: readString(r, 'value', `${key}[${i}].value`) };
+    return {
+      types: readStrings(r, 'types', `${key}[${i}].types`),
+      value: readString(r, 'value', `${key}[${i}].value`),
+    };
   });
 }
 

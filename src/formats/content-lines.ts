@@ -106,7 +106,8 @@ export function buildComponents(lines: readonly string[], what: string): RawComp
     if (marker) {
       const name = (marker[2] ?? '').trim().toUpperCase();
       if (marker[1]?.toUpperCase() === 'BEGIN') {
-        if (name === '') throw invalid(`${what}: BEGIN without a component name at content line ${index + 1}`);
+        if (name === '')
+          throw invalid(`${what}: BEGIN without a component name at content line ${index + 1}`);
         const component: MutableComponent = { name, lines: [], children: [] };
         if (top) top.children.push(component);
         else roots.push(component);

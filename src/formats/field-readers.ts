@@ -46,7 +46,8 @@ export function readStrings(record: FieldRecord, key: string, path = key): strin
 
 /** An object value (in a list or a field). */
 export function asRecord(v: FieldValue | undefined, path: string): FieldRecord {
-  if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v)) throw wrongShape(path, 'an object', v);
+  if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v))
+    throw wrongShape(path, 'an object', v);
   return v as FieldRecord;
 }
 

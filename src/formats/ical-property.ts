@@ -56,7 +56,12 @@ const NAME = /^(?:[A-Za-z0-9-]+\.)?[A-Za-z0-9-]+$/;
 export function parseProperty(line: string, design: DesignSet): ParsedProperty {
   const head = line.slice(0, Math.max(0, line.search(/[;:]/)));
   if (!NAME.test(head)) throw new Error(`invalid property name ${JSON.stringify(head)}`);
-  const jcal = ICAL.parse.property(line, design) as [string, Record<string, ParamValue>, string, ...unknown[]];
+  const jcal = ICAL.parse.property(line, design) as [
+    string,
+    Record<string, ParamValue>,
+    string,
+    ...unknown[],
+  ];
   const [lowerName, jparams, valueType, ...values] = jcal;
   const params: Record<string, ParamValue> = {};
   let group = '';

@@ -103,7 +103,12 @@ export function timezoneFromText(text: string): Timezone | undefined {
 /** The TZID a VTIMEZONE text declares (read from its TZID line), or ''. */
 export function vtimezoneId(text: string): string {
   const [root] = safeComponents(text);
-  const line = root?.lines.find((l) => propertyName(l) === 'TZID');
+  return root ? tzidOfLines(root.lines) : '';
+}
+
+/** The TZID declared among a VTIMEZONE's own content lines, or ''. */
+export function tzidOfLines(lines: readonly string[]): string {
+  const line = lines.find((l) => propertyName(l) === 'TZID');
   return line ? rawValue(line).trim() : '';
 }
 

@@ -53,60 +53,72 @@ export class ContactReader {
         if (this.#uid === '') this.#uid = decodeText(p.raw).trim();
         return;
       case 'FN':
-        return this.#single(p, () => {
+        this.#single(p, () => {
           this.#formattedName = decodeText(p.raw);
         });
+        return;
       case 'N':
-        return this.#single(p, () => {
+        this.#single(p, () => {
           const [family = '', given = '', additional = '', prefix = '', suffix = ''] = decodeList(p.raw, ';');
           this.#name = { prefix, given, additional, family, suffix };
         });
+        return;
       case 'NICKNAME':
-        return this.#single(p, () => {
+        this.#single(p, () => {
           this.#nickname = decodeText(p.raw);
         });
+        return;
       case 'ORG':
-        return this.#single(p, () => {
+        this.#single(p, () => {
           // RFC 6350 §6.6.4: organization name, then organizational units; units past the
           // first stay in `department`, separated by `;`, and are written back as units.
           const [organization = '', ...units] = decodeList(p.raw, ';');
           this.#organization = organization;
           this.#department = units.join(';');
         });
+        return;
       case 'TITLE':
-        return this.#single(p, () => {
+        this.#single(p, () => {
           this.#title = decodeText(p.raw);
         });
+        return;
       case 'NOTE':
-        return this.#single(p, () => {
+        this.#single(p, () => {
           this.#note = decodeText(p.raw);
         });
+        return;
       case 'BDAY':
-        return this.#single(p, () => {
+        this.#single(p, () => {
           const date = birthday(p);
           if (date === undefined) return false;
           this.#birthday = date;
         });
+        return;
       case 'CLASS':
-        return this.#single(p, () => {
+        this.#single(p, () => {
           const value = decodeText(p.raw).trim().toUpperCase();
           // RFC 2426 §3.7.1 values; CONFIDENTIAL is at least as private as PRIVATE.
           if (value === 'PRIVATE' || value === 'CONFIDENTIAL') this.#private = true;
           else if (value !== 'PUBLIC') return false;
         });
+        return;
       case 'CATEGORIES':
         this.#categories.push(...decodeList(p.raw, ',').map((c) => c.trim()));
         return;
       case 'EMAIL':
-        return this.#typed(p, this.#emails, decodeText(p.raw).trim());
+        this.#typed(p, this.#emails, decodeText(p.raw).trim());
+        return;
       case 'TEL':
         // vCard 4.0 writes numbers as tel: URIs (RFC 6350 §6.4.1, RFC 3966); 3.0 as text.
-        return this.#typed(p, this.#phones, decodeText(p.raw).trim().replace(/^tel:/i, ''));
+        this.#typed(p, this.#phones, decodeText(p.raw).trim().replace(/^tel:/i, ''));
+        return;
       case 'URL':
         // Some writers (Apple) escape the colon of the scheme: `http\://`.
-        return this.#typed(p, this.#urls, decodeText(p.raw).replace(/\\:/g, ':').trim());
+        this.#typed(p, this.#urls, decodeText(p.raw).replace(/\\:/g, ':').trim());
+        return;
       case 'ADR':
-        return this.#address(p);
+        this.#address(p);
+        return;
       default:
         this.#extra.push(this.#extraLine(p));
     }
@@ -156,8 +168,15 @@ export class ContactReader {
   }
 
   #address(p: ParsedProperty): void {
-    const [poBox = '', extended = '', street = '', locality = '', region = '', postalCode = '', country = ''] =
-      decodeList(p.raw, ';');
+    const [
+      poBox = '',
+      extended = '',
+      street = '',
+      locality = '',
+      region = '',
+      postalCode = '',
+      country = '',
+    ] = decodeList(p.raw, ';');
     const address: PostalAddress = {
       types: typesOf(p),
       poBox,
@@ -168,7 +187,8 @@ export class ContactReader {
       postalCode,
       country,
     };
-    if ([poBox, extended, street, locality, region, postalCode, country].every((s) => s.trim() === '')) return;
+    if ([poBox, extended, street, locality, region, postalCode, country].every((s) => s.trim() === ''))
+      return;
     this.#addresses.push(address);
     this.#anchor(p, encodeAddress(address));
   }
@@ -189,7 +209,8 @@ export class ContactReader {
     const data = /^data:([^,;]*)[^,]*;base64,(.*)$/is.exec(p.raw);
     if (data) {
       const subtype = (data[1] ?? '').split('/')[1] ?? '';
-      const type = subtype && !params.some((x) => x.startsWith('TYPE=')) ? [`TYPE=${subtype.toUpperCase()}`] : [];
+      const type =
+        subtype && !params.some((x) => x.startsWith('TYPE=')) ? [`TYPE=${subtype.toUpperCase()}`] : [];
       return `${head};${['ENCODING=b', ...type, ...params].join(';')}:${data[2] ?? ''}`;
     }
     return `${head};${['VALUE=uri', ...params].join(';')}:${p.raw}`;

@@ -15,7 +15,9 @@ export function encodeTypedValue(name: string, value: string): string {
 
 /** The written value of ADR: seven TEXT components (RFC 2426 §3.2.1, RFC 6350 §6.3.1). */
 export function encodeAddress(a: PostalAddress): string {
-  return [a.poBox, a.extended, a.street, a.locality, a.region, a.postalCode, a.country].map(escapeText).join(';');
+  return [a.poBox, a.extended, a.street, a.locality, a.region, a.postalCode, a.country]
+    .map(escapeText)
+    .join(';');
 }
 
 /** `TYPE=a,b` for a non-empty type list, as a one-element array to spread into a parameter list. */

@@ -59,7 +59,10 @@ function readCard(text: string): RawComponent {
   const lines = unfoldLines(text, { quotedPrintable: true });
   const firstBegin = lines.find((l) => /^BEGIN:/i.test(l));
   if (firstBegin === undefined) {
-    throw new LiaisonError('InvalidData', `not a vCard: no BEGIN:VCARD line (starts with ${excerpt(lines[0] ?? '')})`);
+    throw new LiaisonError(
+      'InvalidData',
+      `not a vCard: no BEGIN:VCARD line (starts with ${excerpt(lines[0] ?? '')})`,
+    );
   }
   const roots = buildComponents(lines, 'vCard');
   const other = roots.find((c) => c.name !== 'VCARD');
@@ -68,11 +71,17 @@ function readCard(text: string): RawComponent {
   if (!card) throw new LiaisonError('InvalidData', 'not a vCard: no BEGIN:VCARD ... END:VCARD block');
   if (more.length > 0) {
     // RFC 6352 §5.1: an address object resource holds exactly one vCard.
-    throw new LiaisonError('InvalidData', `the text holds ${roots.length} vCards; one item holds exactly one`);
+    throw new LiaisonError(
+      'InvalidData',
+      `the text holds ${roots.length} vCards; one item holds exactly one`,
+    );
   }
   const nested = card.children[0];
   if (nested) {
-    throw new LiaisonError('InvalidData', `vCard holds a nested BEGIN:${nested.name} block, which is not supported`);
+    throw new LiaisonError(
+      'InvalidData',
+      `vCard holds a nested BEGIN:${nested.name} block, which is not supported`,
+    );
   }
   return card;
 }

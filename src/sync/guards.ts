@@ -22,13 +22,23 @@ export interface GuardCounts {
   readonly existing: number;
 }
 
-/** What a plan would do to existing items; creations never count. */
+/**
+ * What a plan would do to existing (already synced) items. Creations never count, nor do
+ * first-sync matches: those pair new items, they do not change synced ones.
+ */
 export function countChanges(plan: Plan, existing: number): GuardCounts {
   let deletions = 0;
   let modifications = 0;
   for (const op of plan.ops) {
     if (op.type === 'delete-in-firm' || op.type === 'delete-in-mailbox') deletions++;
-    else if (op.type === 'update' && (op.toFirm || op.toMailbox)) modifications++;
+    else if (
+      op.type === 'update' &&
+      (op.toFirm || op.toMailbox) &&
+      op.reason !== 'matched' &&
+      op.reason !== 'recovered'
+    ) {
+      modifications++;
+    }
   }
   return { deletions, modifications, existing };
 }

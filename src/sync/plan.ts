@@ -78,7 +78,7 @@ export function planSync<T extends { readonly uid: Uid }>(input: PlanInput<T>): 
       } else {
         // Changed on both sides: resolve by policy.
         const merged = resolveConflict(s.base, f.fields, mc.fields, input);
-        ops.push(updateFromMerge(f, m, mc, merged, 'both-changed'));
+        ops.push(updateFromMerge(f, m, mc, normalize(codec, f.item.uid, merged), 'both-changed'));
       }
     } else if (f && !m) {
       if (!firmChanged) {
@@ -140,7 +140,7 @@ export function planSync<T extends { readonly uid: Uid }>(input: PlanInput<T>): 
       ops.push(update(f, x.m, x.c, f.fields, x.item.uid !== f.item.uid, false, [], reason, x.item.uid));
     } else {
       const merged = mergeTwoWay(f.fields, x.c.fields, winnerOf(input.options), input.setFields);
-      ops.push(updateFromMerge(f, x.m, x.c, merged, reason, x.item.uid));
+      ops.push(updateFromMerge(f, x.m, x.c, normalize(codec, x.item.uid, merged), reason, x.item.uid));
     }
   }
 
@@ -163,6 +163,18 @@ export function planSync<T extends { readonly uid: Uid }>(input: PlanInput<T>): 
   });
 
   return { kind: codec.kind as CollectionKind, ops, quarantined, leftAlone };
+}
+
+/**
+ * A merged result in the codec's normal form (sets sorted as the codec sorts them, …), so
+ * that what is written hashes the same when read back and a merge never loops.
+ */
+function normalize<T extends { readonly uid: Uid }>(
+  codec: ItemCodec<T>,
+  uid: Uid,
+  merged: MergeResult,
+): MergeResult {
+  return { ...merged, fields: codec.fields(codec.fromFields(uid, merged.fields)) };
 }
 
 function winnerOf(o: PlanOptions) {

@@ -58,7 +58,10 @@ export type FirmWrite<T> =
   | { readonly op: 'delete'; readonly id: FirmItemId };
 
 export type StatusWrite =
-  /** `firmId` may be omitted only together with a firm `create`: the new row's id is used. */
+  /**
+   * Replaces any status row with the same firm id or the same href. `firmId` may be
+   * omitted only together with a firm `create`: the new row's id is used.
+   */
   | { readonly op: 'put'; readonly entry: Omit<StatusEntry, 'firmId'> & { readonly firmId?: FirmItemId } }
   | { readonly op: 'remove'; readonly firmId: FirmItemId };
 
@@ -83,7 +86,7 @@ export interface FirmSyncStore<T> {
    * Applies a batch in one transaction; returns, in order, the firm id each commit
    * concerns (the new id for a create). Firm writes made here do not count as firm-side
    * changes for express mode: the counter returned by `changeCounter` afterwards is the
-   * caller's to store.
+   * caller's to read before listing and store after the sync.
    */
   commit(
     user: UserId,

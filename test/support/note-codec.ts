@@ -41,12 +41,13 @@ export const noteCodec: ItemCodec<Note> = {
   },
   serialize: (n) =>
     `UID:${n.uid}\nTITLE:${JSON.stringify(n.title)}\nBODY:${JSON.stringify(n.body)}\nTAGS:${JSON.stringify(n.tags)}\nPRIVATE:${n.private}\n`,
-  fields: (n) => ({ title: n.title, body: n.body, tags: [...n.tags], private: n.private }),
+  // `categories`, not `tags`: contacts merge that field element-wise, and so should notes.
+  fields: (n) => ({ title: n.title, body: n.body, categories: [...n.tags].sort(), private: n.private }),
   fromFields: (uid, f: Fields) => ({
     uid,
     title: String(f.title ?? ''),
     body: String(f.body ?? ''),
-    tags: Array.isArray(f.tags) ? f.tags.map(String) : [],
+    tags: Array.isArray(f.categories) ? f.categories.map(String) : [],
     private: f.private === true,
   }),
   hash: (f) => createHash('sha256').update(canonicalJson(f)).digest('hex'),

@@ -12,7 +12,7 @@ const OPTS: PlanOptions = {
   window: null,
   recovery: false,
 };
-const SET = new Set(['tags']);
+const SET = new Set(['categories']);
 
 const note = (title: string, extra: Partial<Note> = {}): Note => ({
   uid: asUid(`u-${title}`),
@@ -154,7 +154,7 @@ describe('decision table: pairs with a status', () => {
       [mbox('a', 'e2', { ...base, tags: ['x', 'm'] })],
       [status('1', 'a', 'e1', base)],
     );
-    expect(p.ops[0]).toMatchObject({ result: { tags: ['x', 'f', 'm'] }, conflicts: [] });
+    expect(p.ops[0]).toMatchObject({ result: { categories: ['f', 'm', 'x'] }, conflicts: [] });
   });
   it('deleted in the mailbox, unchanged in the firm: deleted in the firm', () => {
     expect(types(plan([firm('1', a)], [], [status('1', 'a', 'e1', a)]).ops)).toEqual(['delete-in-firm']);
@@ -215,7 +215,7 @@ describe('decision table: items with no status', () => {
       [],
     );
     expect(p.ops[0]).toMatchObject({
-      result: { tags: ['f', 'm'], body: 'from mailbox' },
+      result: { categories: ['f', 'm'], body: 'from mailbox' },
       toFirm: true,
       toMailbox: true,
     });

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import { type Appointment, emptyAppointment } from '../domain/appointment.js';
+import { LiaisonError } from '../domain/errors.js';
+import { asFirmItemId, asUid } from '../domain/ids.js';
+import { userIdOf } from './contacts-command.js';
+import { withApp } from './context.js';
+import { parseWhen } from './item-flags.js';
+import { printJson, printTable, say } from './output.js';
+
+interface AppointmentFlags {
+  summary?: string;
+  start?: string;
+  end?: string;
+  tz?: string;
+  rrule?: string;
+  location?: string;
+  description?: string;
+  private?: boolean;
+  json?: boolean;
+}
+
+function appointmentOptions(cmd: Command): Command {
+  return cmd
+    .option('--summary <text>', 'title')
+    .option('--start <iso>', 'start: YYYY-MM-DD (all day) or YYYY-MM-DDTHH:MM[Z|±HH:MM]')
+    .option('--end <iso>', 'end, same forms as --start')
+    .option('--tz <zone>', 'IANA time zone of --start/--end (e.g. Europe/London)')
+    .option('--rrule <rule>', 'recurrence rule, e.g. FREQ=WEEKLY;BYDAY=MO')
+    .option('--location <text>', 'location')
+    .option('--description <text>', 'description')
+    .option('--private', 'mark the appointment private')
+    .option('--no-private', 'mark it public')
+    .option('--json', 'print JSON only');
+}
+
+function patchOf(opts: AppointmentFlags, current?: Appointment): Partial<Omit<Appointment, 'uid'>> {
+  const patch: { -readonly [K in keyof Omit<Appointment, 'uid'>]?: Appointment[K] } = {};
+  if (opts.summary !== undefined) patch.summary = opts.summary;
+  if (opts.location !== undefined) patch.location = opts.location;
+  if (opts.description !== undefined) patch.description = opts.description;
+  if (opts.rrule !== undefined) patch.rrule = opts.rrule.replace(/^RRULE:/i, '');
+  if (opts.private !== undefined) patch.privacy = opts.private ? 'PRIVATE' : '';
+  const tz =
+    opts.tz ??
+    (opts.start === undefined && opts.end === undefined ? undefined : current?.start.tzid || undefined);
+  if (opts.start !== undefined) patch.start = parseWhen(opts.start, opts.tz, '--start');
+  if (opts.end !== undefined) patch.end = parseWhen(opts.end, opts.tz ?? tz, '--end');
+  const start = patch.start ?? current?.start;
+  const end = patch.end ?? current?.end ?? null;
+  if (start) {
+    patch.allDay = /^\d{4}-\d{2}-\d{2}$/.test(start.value);
+    if (end && /^\d{4}-\d{2}-\d{2}$/.test(end.value) !== patch.allDay) {
+      throw new LiaisonError('Usage', '--start and --end must both be dates (all day) or both date-times');
+    }
+    if (end && end.tzid === start.tzid && end.value < start.value) {
+      throw new LiaisonError('Usage', '--end is before --start');
+    }
+  }
+  return patch;
+}
+
+const when = (a: Appointment) => `${a.start.value}${a.start.tzid ? ` ${a.start.tzid}` : ''}`;
+
+export function registerAppointments(program: Command): void {
+  const appointments = program.command('appointments').description("a user's calendar in the firm database");
+
+  appointments
+    .command('list')
+    .description("list a user's appointments")
+    .requiredOption('--user <login>', 'the user')
+    .option('--json', 'print JSON only')
+    .action(async (opts: { user: string; json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const list = await app.repos.appointments.list(await userIdOf(app, opts.user));
+        if (opts.json) printJson(list.map((r) => ({ id: r.id, ...r.item, updatedAt: r.updatedAt })));
+        else {
+          printTable(
+            ['ID', 'START', 'END', 'SUMMARY', 'REPEATS'],
+            list.map((r) => [r.id, when(r.item), r.item.end?.value ?? '', r.item.summary, r.item.rrule]),
+          );
+        }
+      });
+    });
+
+  appointmentOptions(
+    appointments
+      .command('add')
+      .description('add an appointment to a user calendar')
+      .requiredOption('--user <login>', 'the user'),
+  ).action(async (opts: AppointmentFlags & { user: string }, cmd: Command) => {
+    if (!opts.summary || !opts.start || !opts.end) {
+      throw new LiaisonError('Usage', 'an appointment needs --summary, --start and --end');
+    }
+    await withApp(cmd, async (app) => {
+      const user = await userIdOf(app, opts.user);
+      const patch = patchOf(opts);
+      const base = emptyAppointment(asUid(randomUUID()), patch.start!, patch.end ?? null);
+      const appointment: Appointment = { ...base, ...patch };
+      const id = await app.repos.appointments.add(user, appointment);
+      if (opts.json) printJson({ id, ...appointment });
+      else say(`Added appointment ${id}: ${appointment.summary} at ${when(appointment)}`);
+    });
+  });
+
+  appointmentOptions(
+    appointments.command('edit').description('edit an appointment').argument('<id>', 'appointment id'),
+  ).action(async (id: string, opts: AppointmentFlags, cmd: Command) => {
+    await withApp(cmd, async (app) => {
+      const current = await app.repos.appointments.get(asFirmItemId(id));
+      if (!current) throw new LiaisonError('Usage', `no appointment ${id}`);
+      const patch = patchOf(opts, current.item);
+      if (Object.keys(patch).length === 0)
+        throw new LiaisonError('Usage', 'nothing to change: give at least one field');
+      const after = await app.repos.appointments.edit(asFirmItemId(id), patch);
+      if (opts.json) printJson({ id, ...after });
+      else say(`Updated appointment ${id}: ${after.summary} at ${when(after)}`);
+    });
+  });
+
+  appointments
+    .command('delete')
+    .description('delete an appointment')
+    .argument('<id>', 'appointment id')
+    .option('--json', 'print JSON only')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const current = await app.repos.appointments.get(asFirmItemId(id));
+        if (!current) throw new LiaisonError('Usage', `no appointment ${id}`);
+        await app.repos.appointments.delete(asFirmItemId(id));
+        if (opts.json) printJson({ id, deleted: true });
+        else say(`Deleted appointment ${id}: ${current.item.summary}`);
+      });
+    });
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import { type Contact, emptyContact } from '../domain/contact.js';
+import { LiaisonError } from '../domain/errors.js';
+import { asFirmItemId, asUid } from '../domain/ids.js';
+import type { App } from '../main.js';
+import { collect, withApp } from './context.js';
+import { type ContactFlags, contactPatch } from './item-flags.js';
+import { printJson, printTable, say } from './output.js';
+
+function contactOptions(cmd: Command): Command {
+  return cmd
+    .option('--given <given>', 'given name')
+    .option('--family <family>', 'family name')
+    .option('--email <email>', 'e-mail address (repeatable; replaces all on edit)', collect)
+    .option('--phone <phone>', 'phone number (repeatable; replaces all on edit)', collect)
+    .option('--org <org>', 'organization')
+    .option('--title <title>', 'job title')
+    .option('--note <note>', 'note')
+    .option('--private', 'mark the contact private')
+    .option('--no-private', 'mark the contact not private')
+    .option('--json', 'print JSON only');
+}
+
+export async function userIdOf(app: App, login: string) {
+  const user = await app.repos.users.get(login);
+  if (!user) throw new LiaisonError('Usage', `unknown user ${login}: see \`liaison user list\``);
+  return user.id;
+}
+
+const describe = (c: Contact) =>
+  c.formattedName || [c.name.given, c.name.family].filter(Boolean).join(' ') || '(no name)';
+
+export function registerContacts(program: Command): void {
+  const contacts = program.command('contacts').description("a user's contact list in the firm database");
+
+  contacts
+    .command('list')
+    .description("list a user's contacts")
+    .requiredOption('--user <login>', 'the user')
+    .option('--json', 'print JSON only')
+    .action(async (opts: { user: string; json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const list = await app.repos.contacts.list(await userIdOf(app, opts.user));
+        if (opts.json) printJson(list.map((r) => ({ id: r.id, ...r.item, updatedAt: r.updatedAt })));
+        else {
+          printTable(
+            ['ID', 'NAME', 'E-MAIL', 'PHONE', 'ORGANIZATION'],
+            list.map((r) => [
+              r.id,
+              describe(r.item),
+              r.item.emails.map((e) => e.value).join(', '),
+              r.item.phones.map((p) => p.value).join(', '),
+              r.item.organization,
+            ]),
+          );
+        }
+      });
+    });
+
+  contactOptions(
+    contacts
+      .command('add')
+      .description('add a contact to a user list')
+      .requiredOption('--user <login>', 'the user'),
+  ).action(async (opts: ContactFlags & { user: string; json?: boolean }, cmd: Command) => {
+    if (!opts.given && !opts.family && !opts.email?.length && !opts.org) {
+      throw new LiaisonError(
+        'Usage',
+        'a contact needs at least a name, an e-mail address or an organization',
+      );
+    }
+    await withApp(cmd, async (app) => {
+      const user = await userIdOf(app, opts.user);
+      const contact: Contact = { ...emptyContact(asUid(randomUUID())), ...contactPatch(opts) };
+      const id = await app.repos.contacts.add(user, contact);
+      if (opts.json) printJson({ id, ...contact });
+      else say(`Added contact ${id}: ${describe(contact)}`);
+    });
+  });
+
+  contactOptions(
+    contacts.command('edit').description('edit a contact').argument('<id>', 'contact id'),
+  ).action(async (id: string, opts: ContactFlags & { json?: boolean }, cmd: Command) => {
+    await withApp(cmd, async (app) => {
+      const current = await app.repos.contacts.get(asFirmItemId(id));
+      if (!current) throw new LiaisonError('Usage', `no contact ${id}`);
+      const patch = contactPatch(opts, current.item);
+      if (Object.keys(patch).length === 0)
+        throw new LiaisonError('Usage', 'nothing to change: give at least one field');
+      const after = await app.repos.contacts.edit(asFirmItemId(id), patch);
+      if (opts.json) printJson({ id, ...after });
+      else say(`Updated contact ${id}: ${describe(after)}`);
+    });
+  });
+
+  contacts
+    .command('delete')
+    .description('delete a contact')
+    .argument('<id>', 'contact id')
+    .option('--json', 'print JSON only')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const current = await app.repos.contacts.get(asFirmItemId(id));
+        if (!current) throw new LiaisonError('Usage', `no contact ${id}`);
+        await app.repos.contacts.delete(asFirmItemId(id));
+        if (opts.json) printJson({ id, deleted: true });
+        else say(`Deleted contact ${id}: ${describe(current.item)}`);
+      });
+    });
+}

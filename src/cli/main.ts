@@ -1,0 +1,67 @@
+import { Command, CommanderError } from 'commander';
+import { errorMessage, isLiaisonError } from '../domain/errors.js';
+import { EXIT } from '../sync/report.js';
+import { registerAppointments } from './appointments-command.js';
+import { registerContacts } from './contacts-command.js';
+import { registerDemo } from './demo-command.js';
+import { registerHeld } from './held-command.js';
+import { registerInit } from './init-command.js';
+import { registerRecover } from './recover-command.js';
+import { registerServer } from './server-command.js';
+import { registerStatus } from './status-command.js';
+import { registerSync } from './sync-command.js';
+import { registerUser } from './user-command.js';
+
+function buildProgram(): Command {
+  const program = new Command('liaison')
+    .description("Two-way sync between the firm database and every user's mailbox")
+    .option(
+      '--db <url>',
+      'firm database: a SQLite file or a postgres:// URL (default: env LIAISON_DB, else ./liaison.db)',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerInit(program);
+  registerServer(program);
+  registerUser(program);
+  registerContacts(program);
+  registerAppointments(program);
+  registerSync(program);
+  registerStatus(program);
+  registerHeld(program);
+  registerRecover(program);
+  registerDemo(program);
+  // Subcommands inherit the error handling so a bad flag anywhere is a usage error (exit 2).
+  const inherit = (cmd: Command) => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride().showHelpAfterError('(run with --help for usage)');
+      inherit(sub);
+    }
+  };
+  inherit(program);
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script) and returns the exit code:
+ * 0 done; 1 an error; 2 bad arguments; 3 some users skipped or held; 4 some users failed.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  process.exitCode = undefined;
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander already printed the help, or the one-line error and the usage hint.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (isLiaisonError(e, 'Usage')) {
+      process.stderr.write(`liaison: ${e.message}\n(run with --help for usage)\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`liaison: ${errorMessage(e)}\n`);
+    return EXIT.error;
+  }
+}

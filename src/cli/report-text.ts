@@ -1,0 +1,29 @@
+import type { CollectionReport, RunReport, Tally } from '../sync/report.js';
+
+const tally = (t: Tally) => `+${t.created} ~${t.updated} -${t.deleted}`;
+
+/** The human form of a run report: one line per user and collection, then the details. */
+export function renderReport(report: RunReport): string {
+  const lines = [
+    `Run ${report.runId} (${report.mode}${report.collections.some((c) => c.dryRun) ? ', dry run' : ''})`,
+  ];
+  if (report.collections.length === 0) lines.push('  no users in scope');
+  for (const c of report.collections) lines.push(renderCollection(c));
+  const counts = new Map<string, number>();
+  for (const c of report.collections) counts.set(c.outcome, (counts.get(c.outcome) ?? 0) + 1);
+  lines.push(`Summary: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing to do'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function renderCollection(c: CollectionReport): string {
+  const head = `  ${c.user} ${c.collection}: ${c.outcome}`;
+  const parts = [`to mailbox ${tally(c.toMailbox)}`, `to firm ${tally(c.toFirm)}`];
+  if (c.conflicts > 0) parts.push(`${c.conflicts} conflicts merged`);
+  if (c.deferred > 0) parts.push(`${c.deferred} deferred to the next run`);
+  if (c.quarantined.length > 0) parts.push(`${c.quarantined.length} quarantined`);
+  const out = [`${head} — ${parts.join(', ')}`];
+  if (c.reason) out.push(`    why: ${c.reason}`);
+  if (c.heldPlanId) out.push(`    held plan ${c.heldPlanId}: liaison held show ${c.heldPlanId}`);
+  for (const q of c.quarantined) out.push(`    quarantined ${q.href}: ${q.reason}`);
+  return out.join('\n');
+}

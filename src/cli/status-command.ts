@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { COLLECTION_KINDS } from '../domain/ids.js';
+import { withApp } from './context.js';
+import { printJson, printTable } from './output.js';
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('per user and collection: last sync, out of sync, held plans')
+    .option('--user <login...>', 'only these users')
+    .option('--json', 'print JSON only')
+    .action(async (opts: { user?: string[]; json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const users = (await app.repos.users.list()).filter((u) => !opts.user || opts.user.includes(u.login));
+        const held = await app.repos.heldPlans.listHeld({ state: 'held' });
+        const rows = users.flatMap((u) =>
+          COLLECTION_KINDS.map((kind) => {
+            const s = u.collections[kind];
+            const plans = held.filter((h) => h.user === u.id && h.kind === kind).map((h) => h.id);
+            return {
+              user: u.login,
+              collection: kind,
+              enabled: kind === 'contacts' ? u.contactsEnabled : u.calendarEnabled,
+              serverGroup: u.serverGroup,
+              lastSync: s.lastSync,
+              outOfSync: s.outOfSync,
+              outOfSyncReason: s.outOfSyncReason,
+              heldPlans: plans,
+            };
+          }),
+        );
+        if (opts.json) printJson(rows);
+        else {
+          printTable(
+            ['USER', 'COLLECTION', 'SYNC', 'LAST SYNC', 'STATE'],
+            rows.map((r) => [
+              r.user,
+              r.collection,
+              r.enabled ? 'on' : 'off',
+              r.lastSync ?? 'never',
+              r.outOfSync
+                ? `OUT OF SYNC: ${r.outOfSyncReason ?? ''}`
+                : r.heldPlans.length > 0
+                  ? `held (plan ${r.heldPlans.join(', ')})`
+                  : 'ok',
+            ]),
+          );
+        }
+      });
+    });
+}

@@ -1,0 +1,104 @@
+/**
+ * Composition root: the only place that wires adapters (database, mailbox servers) into
+ * services. Faces (the CLI, later the HTTP API) open an `App` and call services through it.
+ */
+import { hostname } from 'node:os';
+import {
+  createRepositories,
+  type Database,
+  type MailboxServerRecord,
+  openDatabase,
+  type Repositories,
+} from './db/index.js';
+import { LiaisonError } from './domain/errors.js';
+import { appointmentCodec } from './formats/appointment-codec.js';
+import type { MailboxServer } from './mailbox/port.js';
+import { VdirMailboxServer } from './mailbox/vdir/vdir-mailbox-server.js';
+import type { SyncRunDeps, SyncUser } from './sync/run-ports.js';
+
+export interface App {
+  readonly database: Database;
+  readonly repos: Repositories;
+  /** The adapter for a configured mailbox server. */
+  mailboxServer(record: MailboxServerRecord): MailboxServer;
+  /** Everything a sync run needs. */
+  syncDeps(onProgress?: SyncRunDeps['onProgress']): SyncRunDeps;
+  close(): Promise<void>;
+}
+
+/** Opens the firm database at `url`, migrating it to the current schema. */
+export async function openApp(url: string): Promise<App> {
+  const database = await openDatabase(url);
+  try {
+    await database.migrate();
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+  const repos = createRepositories(database, { span: (a) => appointmentCodec.span(a) });
+  const servers = new Map<string, MailboxServer>();
+
+  const mailboxServer = (record: MailboxServerRecord): MailboxServer => {
+    const known = servers.get(record.name);
+    if (known) return known;
+    let made: MailboxServer;
+    if (record.kind === 'vdir') made = new VdirMailboxServer(record.url);
+    else {
+      throw new LiaisonError(
+        'Config',
+        `mailbox server ${record.name} is of kind ${record.kind}, which this version cannot connect to`,
+        { context: { server: record.name } },
+      );
+    }
+    servers.set(record.name, made);
+    return made;
+  };
+
+  const holder = `${hostname()}:${process.pid}`;
+  return {
+    database,
+    repos,
+    mailboxServer,
+    syncDeps: (onProgress) => ({
+      listUsers: async () =>
+        (await repos.users.list()).map(
+          (u): SyncUser => ({
+            id: u.id,
+            login: u.login,
+            server: u.server,
+            account: u.mailboxAccount,
+            group: u.serverGroup === '' ? null : u.serverGroup,
+            contacts: u.contactsEnabled,
+            calendar: u.calendarEnabled,
+          }),
+        ),
+      openMailbox: async (user) => {
+        const record = await repos.servers.get(user.server);
+        if (!record)
+          throw new LiaisonError(
+            'Config',
+            `mailbox server ${user.server} of user ${user.login} does not exist`,
+          );
+        return mailboxServer(record).open(user.account);
+      },
+      contacts: repos.contactSync,
+      calendar: repos.appointmentSync,
+      held: repos.heldPlans,
+      locks: {
+        tryAcquire: (u, h, ms) => repos.locks.tryAcquire(u, h, ms),
+        renew: async (u, h, ms) => {
+          await repos.locks.renew(u, h, ms);
+        },
+        release: (u, h) => repos.locks.release(u, h),
+      },
+      runs: {
+        start: (kind, settings) => repos.runs.start(kind, settings),
+        finish: (id, status, report) => repos.runs.finish(id, status, report),
+      },
+      now: () => new Date(),
+      holder,
+      ...(onProgress ? { onProgress } : {}),
+    }),
+    close: () => database.close(),
+  };
+}
