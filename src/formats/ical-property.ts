@@ -24,6 +24,8 @@ export interface ParsedProperty {
   readonly line: string;
   /** Upper-case name without group. */
   readonly name: string;
+  /** The name as written, without group. */
+  readonly spelledName: string;
   /** vCard group as written (`item1`), or ''. */
   readonly group: string;
   /** Parameters by lower-case name, RFC 6868-decoded, without `group` and `value`. */
@@ -42,7 +44,6 @@ export interface ParsedProperty {
 
 interface PropertyDesign {
   defaultType?: string;
-  detectType?: (value: string) => string;
   multiValue?: string;
   structuredValue?: string;
 }
@@ -70,14 +71,17 @@ export function parseProperty(line: string, design: DesignSet): ParsedProperty {
     else params[key] = value;
   }
   const raw = rawValue(line);
+  // A type ical.js detected from the value (RDATE periods, vCard 3.0 dates) still needs VALUE=
+  // when written: RFC 5545 §3.2.20 and RFC 2426 §4 readers go by the declared default.
   const spec = propertyDesign(lowerName, design);
   return {
     line,
     name: lowerName.toUpperCase(),
+    spelledName: design.propertyGroups ? head.slice(head.indexOf('.') + 1) : head,
     group,
     params,
     valueType,
-    explicitType: valueType !== defaultType(lowerName, design, raw),
+    explicitType: valueType !== (spec?.defaultType ?? 'unknown'),
     values,
     raw,
     compound: Boolean(spec?.multiValue || spec?.structuredValue),
@@ -86,13 +90,6 @@ export function parseProperty(line: string, design: DesignSet): ParsedProperty {
 
 function propertyDesign(lowerName: string, design: DesignSet): PropertyDesign | undefined {
   return (design.property as Record<string, PropertyDesign | undefined>)[lowerName];
-}
-
-function defaultType(lowerName: string, design: DesignSet, raw: string): string {
-  const spec = propertyDesign(lowerName, design);
-  if (!spec) return 'unknown';
-  if (spec.detectType && raw !== '') return spec.detectType(raw);
-  return spec.defaultType ?? 'unknown';
 }
 
 /** The first value of a parameter, or '' when absent. */
@@ -121,14 +118,16 @@ export interface CanonicalOptions {
 }
 
 /**
- * The property written one fixed way: group and name upper case, parameters sorted by
- * name with upper-case names, TYPE values lower case, sorted and de-duplicated (both are
+ * The property written one fixed way: an IANA property name upper case (an X- name and a
+ * group keep their spelling, since clients look them up as they wrote them), parameters
+ * sorted by name with upper-case names, TYPE values lower case, sorted and de-duplicated (both are
  * case-insensitive, RFC 6350 §5.6 and RFC 2426 §4), VALUE= only when it is not the default;
  * a single TEXT value re-escaped one way; a `mailto:` address lower case. Other values are
  * kept as written, since their text is their meaning.
  */
 export function canonicalLine(p: ParsedProperty, options: CanonicalOptions = {}): string {
-  let out = p.group ? `${p.group.toUpperCase()}.${p.name}` : p.name;
+  const name = p.name.startsWith('X-') ? p.spelledName : p.name;
+  let out = p.group ? `${p.group}.${name}` : name;
   for (const param of canonicalParams(p, options.omit)) out += `;${param}`;
   return `${out}:${options.value ?? canonicalValue(p)}`;
 }

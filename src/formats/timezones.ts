@@ -13,6 +13,19 @@ type Timezone = InstanceType<typeof ICAL.Timezone>;
 
 let ianaNames: Map<string, string> | undefined;
 
+/** Carried VTIMEZONE texts seen lately: built zones and declared TZIDs, bounded. */
+const CACHE_LIMIT = 256;
+const builtZones = new Map<string, Timezone | undefined>();
+const zoneIds = new Map<string, string>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= CACHE_LIMIT) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
+  }
+  cache.set(key, value);
+}
+
 /** Lower-case name → name as the library spells it; built once, on first use. */
 function names(): Map<string, string> {
   if (!ianaNames) {
@@ -89,6 +102,15 @@ export function registerIanaZone(tzid: string): Timezone | undefined {
  * it cannot give an offset (a broken definition must not stop an item from being read).
  */
 export function timezoneFromText(text: string): Timezone | undefined {
+  // ical.js expands a zone's rules from its first DTSTART on (1601 for Outlook's zones), which
+  // costs milliseconds, so a zone is built once per distinct text.
+  if (builtZones.has(text)) return builtZones.get(text);
+  const zone = buildTimezone(text);
+  remember(builtZones, text, zone);
+  return zone;
+}
+
+function buildTimezone(text: string): Timezone | undefined {
   try {
     const zone = new ICAL.Timezone(new ICAL.Component(ICAL.parse(text)));
     // Expanding the rules is lazy in ical.js; ask once so that a broken rule fails here.
@@ -102,8 +124,12 @@ export function timezoneFromText(text: string): Timezone | undefined {
 
 /** The TZID a VTIMEZONE text declares (read from its TZID line), or ''. */
 export function vtimezoneId(text: string): string {
+  const known = zoneIds.get(text);
+  if (known !== undefined) return known;
   const [root] = safeComponents(text);
-  return root ? tzidOfLines(root.lines) : '';
+  const tzid = root ? tzidOfLines(root.lines) : '';
+  remember(zoneIds, text, tzid);
+  return tzid;
 }
 
 /** The TZID declared among a VTIMEZONE's own content lines, or ''. */

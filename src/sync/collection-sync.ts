@@ -168,6 +168,15 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
     { probe, token, firmCounter },
     recovery || plan.ops.length > 0 || !everSynced,
   );
+  if (nothingDone(report)) report.outcome = 'unchanged';
+}
+
+/** True when a sync found nothing to carry either way (it may still have refreshed etags). */
+function nothingDone(r: CollectionReport): boolean {
+  const zero = (t: CollectionReport['toFirm']) => t.created + t.updated + t.deleted === 0;
+  return (
+    zero(r.toFirm) && zero(r.toMailbox) && r.conflicts === 0 && r.quarantined.length === 0 && r.deferred === 0
+  );
 }
 
 /**
