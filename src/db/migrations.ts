@@ -150,6 +150,7 @@ const initial: Migration = {
       .addColumn('firm_id', 'text', (c) => c.notNull())
       .addColumn('href', 'text', (c) => c.notNull())
       .addColumn('firm_hash', 'text', (c) => c.notNull())
+      .addColumn('firm_revision', 'text')
       .addColumn('mailbox_etag', 'text')
       .addColumn('mailbox_hash', 'text', (c) => c.notNull())
       .addColumn('base', 'text', (c) => c.notNull())

@@ -104,6 +104,8 @@ export interface SyncStatusTable {
   firm_id: string;
   href: string;
   firm_hash: string;
+  /** The firm item's change sequence when synced (text), or null. */
+  firm_revision: string | null;
   mailbox_etag: string | null;
   mailbox_hash: string;
   /** JSON: the Fields at the last sync. */

@@ -56,11 +56,12 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     this.checkKind(kind);
     const rows = await itemDb(this.database.db)
       .selectFrom(this.spec.table)
-      .select(['id', 'data'])
+      .select(['id', 'data', 'change_seq'])
       .where('user_id', '=', user)
       .execute();
     return rows.map((r) => ({
       id: r.id as FirmItemId,
+      revision: String(r.change_seq),
       item: fromJson<T>(r.data, `${this.spec.table}.data`),
     }));
   }
@@ -88,6 +89,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       firmId: r.firm_id as FirmItemId,
       href: r.href as Href,
       firmHash: r.firm_hash,
+      firmRevision: r.firm_revision,
       mailboxEtag: r.mailbox_etag as Etag | null,
       mailboxHash: r.mailbox_hash,
       base: fromJson<Fields>(r.base, 'sync_status.base'),
@@ -111,8 +113,8 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     const now = isoAt(this.clock());
     try {
       await this.database.db.transaction().execute(async (trx) => {
-        await this.writeItems(trx, user, net, now);
-        await this.writeStatus(trx, user, net);
+        const revisions = await this.writeItems(trx, user, net, now);
+        await this.writeStatus(trx, user, net, revisions);
         const lines = net.journal.map((entry) =>
           journalRow({ ...entry, actor: this.actor, runId, user, kind: this.spec.kind }, now),
         );
@@ -140,18 +142,29 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     await saveCollectionState(this.database.db, user, kind, patch);
   }
 
-  private async writeItems(trx: Trx, user: UserId, net: NetBatch<T>, now: string): Promise<void> {
+  /** Writes the firm items; returns the new revision (change sequence) of each item written. */
+  private async writeItems(
+    trx: Trx,
+    user: UserId,
+    net: NetBatch<T>,
+    now: string,
+  ): Promise<Map<FirmItemId, string>> {
+    const revisions = new Map<FirmItemId, string>();
     const items = itemDb(trx);
     for (const ids of chunks([...net.deletes])) {
       await items.deleteFrom(this.spec.table).where('user_id', '=', user).where('id', 'in', ids).execute();
     }
     const writes = net.creates.length + net.updates.size;
     let seq = await takeChangeSeq(trx, writes);
-    const rows = net.creates.map((c) => newItemRow(this.spec, user, c.id, c.item, seq++, now));
+    const rows = net.creates.map((c) => {
+      revisions.set(c.id, String(seq));
+      return newItemRow(this.spec, user, c.id, c.item, seq++, now);
+    });
     for (const chunk of chunks(rows)) await items.insertInto(this.spec.table).values(chunk).execute();
     // Updates go one statement per item: each row gets its own values, and an update that
     // finds no row must fail the batch rather than pass unnoticed.
     for (const [id, item] of net.updates) {
+      revisions.set(id, String(seq));
       const result = await items
         .updateTable(this.spec.table)
         .set(changedItemColumns(this.spec, item, seq++, now))
@@ -164,14 +177,23 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
         });
       }
     }
+    return revisions;
   }
 
-  private async writeStatus(trx: Trx, user: UserId, net: NetBatch<T>): Promise<void> {
+  private async writeStatus(
+    trx: Trx,
+    user: UserId,
+    net: NetBatch<T>,
+    revisions: ReadonlyMap<FirmItemId, string>,
+  ): Promise<void> {
     const removed: FirmItemId[] = [];
     const rows: SyncStatusTable[] = [];
     for (const [firmId, entry] of net.status) {
       if (entry === null) removed.push(firmId);
-      else rows.push(this.statusRow(user, entry));
+      else
+        rows.push(
+          this.statusRow(user, { ...entry, firmRevision: revisions.get(firmId) ?? entry.firmRevision }),
+        );
     }
     // Removals first, so that an href handed from one item to another in the same batch is free.
     for (const ids of chunks(removed)) {
@@ -202,6 +224,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
           oc.columns(['user_id', 'kind', 'firm_id']).doUpdateSet((eb) => ({
             href: eb.ref('excluded.href'),
             firm_hash: eb.ref('excluded.firm_hash'),
+            firm_revision: eb.ref('excluded.firm_revision'),
             mailbox_etag: eb.ref('excluded.mailbox_etag'),
             mailbox_hash: eb.ref('excluded.mailbox_hash'),
             base: eb.ref('excluded.base'),
@@ -218,6 +241,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       firm_id: entry.firmId,
       href: entry.href,
       firm_hash: entry.firmHash,
+      firm_revision: entry.firmRevision,
       mailbox_etag: entry.mailboxEtag,
       mailbox_hash: entry.mailboxHash,
       base: toJson(entry.base),

@@ -5,7 +5,7 @@
  * RSVP. Apple groups a property with its label (`item1.EMAIL:...` + `item1.X-ABLabel:Assistant`),
  * and CalDAV clients put CUTYPE, SCHEDULE-AGENT or SENT-BY on attendees. To keep those through
  * a rewrite, such a property leaves an anchor line in `extra`: its group, its unmodelled
- * parameters and its value, written canonically (`ITEM1.EMAIL:jane@example.com`). When the
+ * parameters and its value, written canonically (`item1.EMAIL:jane@example.com`). When the
  * item is written again, a property with the same name and value takes the group and the
  * parameters back; an anchor whose value is gone is dropped with it.
  *
@@ -68,10 +68,33 @@ export class Anchors {
   }
 }
 
-function anchorKey(name: string, encodedValue: string): string {
+/** The key an anchor and a written property are matched by. */
+export function anchorKey(name: string, encodedValue: string): string {
   // Values compare without regard to case: e-mail addresses and calendar addresses are
   // matched that way everywhere else, and a phone number or street has no case to speak of.
   return `${name}:${encodedValue.toLowerCase()}`;
+}
+
+/**
+ * Which anchors a set of written values will take, counted the way `Anchors.take` hands
+ * them out: normalized fields keep exactly those, so that an anchor left over from an edited
+ * value does not count as content it would never be written with.
+ */
+export class LiveAnchors {
+  readonly #counts = new Map<string, number>();
+
+  /** @param keys `anchorKey` of every modelled value that will be written */
+  constructor(keys: Iterable<string>) {
+    for (const key of keys) this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+  }
+
+  /** Whether a written value is left to take an anchor with this key (and takes it). */
+  take(key: string): boolean {
+    const left = this.#counts.get(key) ?? 0;
+    if (left === 0) return false;
+    this.#counts.set(key, left - 1);
+    return true;
+  }
 }
 
 /**

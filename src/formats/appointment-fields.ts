@@ -14,7 +14,8 @@ import type {
 import { LiaisonError } from '../domain/errors.js';
 import { canonicalJson, type Fields, type FieldValue } from '../domain/fields.js';
 import type { Uid } from '../domain/ids.js';
-import { ATTENDEE_PARAMS, ORGANIZER_PARAMS } from './event-reader.js';
+import { anchorKey, LiveAnchors } from './anchors.js';
+import { ATTENDEE_PARAMS, addressOf, encodeAddress, ORGANIZER_PARAMS } from './event-reader.js';
 import {
   asRecord,
   type FieldRecord,
@@ -64,6 +65,12 @@ const NORMALIZE: NormalizeOptions = { dropProperty: rewrittenProperty, omitParam
 
 /** The normalized fields of an appointment (no uid). Equal content gives equal fields. */
 export function appointmentFields(a: Appointment): Fields {
+  const organizer = normalizeAddress(a.organizer);
+  const attendees = a.attendees.map(attendeeField);
+  const live = new LiveAnchors([
+    ...(organizer === '' ? [] : [anchorKey('ORGANIZER', encodeAddress(organizer))]),
+    ...attendees.map((at) => anchorKey('ATTENDEE', encodeAddress(at.email))),
+  ]);
   return {
     summary: clean(a.summary),
     location: clean(a.location),
@@ -82,13 +89,13 @@ export function appointmentFields(a: Appointment): Fields {
         }),
       )
       .sort(byJson),
-    organizer: normalizeAddress(a.organizer),
-    attendees: a.attendees.map(attendeeField).sort(byJson),
+    organizer,
+    attendees: attendees.sort(byJson),
     categories: sortedSet(a.categories.map(clean)),
     // RFC 5545 §3.8.1.3: PUBLIC is the default.
     privacy: a.privacy === 'PUBLIC' ? '' : a.privacy,
     alarms: sortedSet(a.alarms.map((t) => renormalize(t, NORMALIZE))),
-    extra: sortedSet(a.extra.map(normalizeExtra).filter((l) => l !== undefined)),
+    extra: sortedSet(a.extra.map((line) => normalizeExtra(line, live)).filter((l) => l !== undefined)),
     timezones: sortedSet(a.timezones.map((t) => renormalize(t, NORMALIZE))),
   };
 }
@@ -126,7 +133,13 @@ function normalizeAddress(address: string): string {
 }
 
 /** Attendee with RFC 5545 §3.2.16/§3.2.12 defaults spelled out, so an explicit default is no change. */
-function attendeeField(at: Attendee): FieldValue {
+function attendeeField(at: Attendee): {
+  email: string;
+  name: string;
+  role: string;
+  partstat: string;
+  rsvp: boolean;
+} {
   return {
     email: normalizeAddress(at.email),
     name: clean(at.name),
@@ -140,7 +153,7 @@ function attendeeField(at: Attendee): FieldValue {
  * An extra line (or extra component text) in canonical form, or undefined when it does not
  * count: a rewritten property, or an anchor left with nothing but server-written parameters.
  */
-function normalizeExtra(line: string): string | undefined {
+function normalizeExtra(line: string, live: LiveAnchors): string | undefined {
   if (line.includes('\n')) return renormalize(line, NORMALIZE);
   let p: ParsedProperty;
   try {
@@ -151,8 +164,12 @@ function normalizeExtra(line: string): string | undefined {
   if (rewrittenProperty(p.name)) return undefined;
   const modelled =
     p.name === 'ATTENDEE' ? ATTENDEE_PARAMS : p.name === 'ORGANIZER' ? ORGANIZER_PARAMS : undefined;
-  if (modelled && canonicalParams(p, new Set([...modelled, ...SERVER_PARAMS])).length === 0) return undefined;
-  return canonicalLine(p, { omit: SERVER_PARAMS });
+  if (!modelled) return canonicalLine(p, { omit: SERVER_PARAMS });
+  const value = encodeAddress(normalizeAddress(addressOf(p.raw)));
+  if (!live.take(anchorKey(p.name, value))) return undefined;
+  const omit = new Set([...modelled, ...SERVER_PARAMS]);
+  if (p.group === '' && canonicalParams(p, omit).length === 0) return undefined;
+  return canonicalLine(p, { omit, value });
 }
 
 const PRIVACY: readonly PrivacyClass[] = ['PUBLIC', 'PRIVATE', 'CONFIDENTIAL', ''];

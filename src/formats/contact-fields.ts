@@ -9,6 +9,7 @@
 import type { Contact, PostalAddress, TypedValue } from '../domain/contact.js';
 import type { Fields, FieldValue } from '../domain/fields.js';
 import type { Uid } from '../domain/ids.js';
+import { anchorKey, LiveAnchors } from './anchors.js';
 import {
   asRecord,
   type FieldRecord,
@@ -26,9 +27,10 @@ import {
   parseProperty,
   VCARD3,
 } from './ical-property.js';
-import { clean, cleanMultiline, decodeText } from './text-values.js';
+import { clean, cleanMultiline, decodeList, decodeText } from './text-values.js';
 import { VCARD_ANCHORED } from './vcard.js';
 import { TYPED_PARAMS } from './vcard-reader.js';
+import { encodeAddress, encodeTypedValue } from './vcard-values.js';
 
 /**
  * Properties servers and clients rewrite on their own; they never count as content.
@@ -46,6 +48,16 @@ function rewrittenByServers(name: string): boolean {
 
 /** The normalized fields of a contact (no uid). Equal content gives equal fields. */
 export function contactFields(c: Contact): Fields {
+  const emails = typedFields(c.emails, 'email');
+  const phones = typedFields(c.phones, 'phone');
+  const urls = typedFields(c.urls, 'url');
+  const addresses = c.addresses.map(normalizeAddress).filter((a) => a !== undefined);
+  const live = new LiveAnchors([
+    ...emails.map((e) => anchorKey('EMAIL', encodeTypedValue('EMAIL', e.value))),
+    ...phones.map((t) => anchorKey('TEL', encodeTypedValue('TEL', t.value))),
+    ...urls.map((u) => anchorKey('URL', encodeTypedValue('URL', u.value))),
+    ...addresses.map((a) => anchorKey('ADR', encodeAddress(a))),
+  ]);
   return {
     name: {
       prefix: clean(c.name.prefix),
@@ -59,24 +71,28 @@ export function contactFields(c: Contact): Fields {
     organization: clean(c.organization),
     department: clean(c.department),
     title: clean(c.title),
-    emails: typedFields(c.emails, 'email'),
-    phones: typedFields(c.phones, 'phone'),
-    addresses: c.addresses.map(addressFields).filter((a) => a !== undefined),
-    urls: typedFields(c.urls, 'url'),
+    emails,
+    phones,
+    addresses,
+    urls,
     birthday: clean(c.birthday),
     note: cleanMultiline(c.note),
     categories: sortedSet(c.categories.map(clean)),
     private: c.private,
-    extra: sortedSet(c.extra.map(normalizeExtra).filter((l) => l !== undefined)),
+    extra: sortedSet(c.extra.map((line) => normalizeExtra(line, live)).filter((l) => l !== undefined)),
   };
 }
 
 type TypedKind = 'email' | 'phone' | 'url';
 
-function typedFields(values: readonly TypedValue[], kind: TypedKind): FieldValue[] {
-  const out: FieldValue[] = [];
+function typedValue(value: string, kind: TypedKind): string {
+  return kind === 'email' ? clean(value).toLowerCase() : clean(value);
+}
+
+function typedFields(values: readonly TypedValue[], kind: TypedKind): { types: string[]; value: string }[] {
+  const out: { types: string[]; value: string }[] = [];
   for (const v of values) {
-    const value = kind === 'email' ? clean(v.value).toLowerCase() : clean(v.value);
+    const value = typedValue(v.value, kind);
     if (value !== '') out.push({ types: normalizeTypes(v.types, kind), value });
   }
   return out;
@@ -91,7 +107,19 @@ function normalizeTypes(types: readonly string[], kind: TypedKind | 'address'): 
   return sortedSet(kind === 'email' ? lower.filter((t) => t !== 'internet') : lower);
 }
 
-function addressFields(a: PostalAddress): FieldValue | undefined {
+/** A normalized address; a type alias (not the interface) so that it is a `FieldValue`. */
+type AddressFields = {
+  types: string[];
+  poBox: string;
+  extended: string;
+  street: string;
+  locality: string;
+  region: string;
+  postalCode: string;
+  country: string;
+};
+
+function normalizeAddress(a: PostalAddress): AddressFields | undefined {
   const parts = {
     poBox: cleanMultiline(a.poBox),
     extended: cleanMultiline(a.extended),
@@ -108,9 +136,9 @@ function addressFields(a: PostalAddress): FieldValue | undefined {
 /**
  * An extra line in canonical form (see `canonicalLine`), or undefined when it does not count:
  * server bookkeeping, KIND:individual (the vCard 4.0 default, RFC 6350 §6.1.4), or an anchor
- * left with nothing to keep. A line ical.js cannot read is kept, trimmed.
+ * that no value will take or that has nothing to keep. A line ical.js cannot read is kept, trimmed.
  */
-function normalizeExtra(line: string): string | undefined {
+function normalizeExtra(line: string, live: LiveAnchors): string | undefined {
   let p: ParsedProperty;
   try {
     p = parseProperty(line, VCARD3);
@@ -119,9 +147,34 @@ function normalizeExtra(line: string): string | undefined {
   }
   if (rewrittenByServers(p.name)) return undefined;
   if (p.name === 'KIND' && decodeText(p.raw).trim().toLowerCase() === 'individual') return undefined;
-  if (VCARD_ANCHORED.has(p.name) && p.group === '' && canonicalParams(p, TYPED_PARAMS).length === 0)
-    return undefined;
-  return canonicalLine(p);
+  if (!VCARD_ANCHORED.has(p.name)) return canonicalLine(p);
+  const value = anchorValue(p);
+  if (!live.take(anchorKey(p.name, value))) return undefined;
+  if (p.group === '' && canonicalParams(p, TYPED_PARAMS).length === 0) return undefined;
+  return canonicalLine(p, { omit: TYPED_PARAMS, value });
+}
+
+/** An anchor's value normalized the way the value it belongs to is. */
+function anchorValue(p: ParsedProperty): string {
+  switch (p.name) {
+    case 'ADR': {
+      const [
+        poBox = '',
+        extended = '',
+        street = '',
+        locality = '',
+        region = '',
+        postalCode = '',
+        country = '',
+      ] = decodeList(p.raw, ';');
+      const parts = { poBox, extended, street, locality, region, postalCode, country };
+      return encodeAddress(normalizeAddress({ types: [], ...parts }) ?? { types: [], ...parts });
+    }
+    case 'URL':
+      return encodeTypedValue('URL', typedValue(p.raw, 'url'));
+    default:
+      return encodeTypedValue(p.name, typedValue(decodeText(p.raw), p.name === 'EMAIL' ? 'email' : 'phone'));
+  }
 }
 
 /**

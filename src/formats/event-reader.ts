@@ -155,6 +155,7 @@ export class EventReader {
       // RFC 5545 §3.6.1: DTSTART is required in a VEVENT of a calendar without METHOD.
       throw new LiaisonError('InvalidData', 'the VEVENT has no DTSTART');
     }
+    // RFC 5545 §3.6.1: DTEND and DURATION must not both occur; where a writer sent both, DTEND wins.
     let end = this.#end;
     if (end === null && this.#duration) end = endFromDuration(start, this.#duration);
     return {

@@ -11,8 +11,11 @@ import { decodeText, encodeParamValue, escapeText } from './text-values.js';
 /** An ical.js design set (iCalendar, vCard 3.0 or vCard 4.0). */
 export type DesignSet = typeof ICAL.design.icalendar;
 
+/** ical.js's rules for iCalendar (RFC 5545). */
 export const ICALENDAR: DesignSet = ICAL.design.icalendar;
+/** ical.js's rules for vCard 3.0 (RFC 2426); also used for 2.1 once its lines are upgraded. */
 export const VCARD3: DesignSet = ICAL.design.vcard3;
+/** ical.js's rules for vCard 4.0 (RFC 6350). */
 export const VCARD4: DesignSet = ICAL.design.vcard;
 
 /** A parameter value as ical.js decodes it: one string, or several for multi-valued parameters. */
@@ -106,7 +109,7 @@ export function paramList(p: ParsedProperty, name: string): string[] {
   return typeof v === 'string' ? [v] : [...v];
 }
 
-/** Parameters whose values are calendar addresses: RFC 5545 §3.2 requires them quoted. */
+/** Parameters whose values are calendar addresses or URIs, which RFC 5545 §3.2 requires in quotes. */
 const QUOTED_PARAMS = new Set(['sent-by', 'delegated-to', 'delegated-from', 'member', 'dir', 'altrep']);
 
 /** Options for {@link canonicalLine}. */

@@ -12,6 +12,7 @@ import {
   propertyName,
   type RawComponent,
   unfoldLines,
+  valueStart,
 } from './content-lines.js';
 import { dateTimeLine, dateTimeOf, utcStamp } from './date-values.js';
 import { EventReader, encodeAddress, STAMPS } from './event-reader.js';
@@ -92,7 +93,7 @@ function readCalendar(text: string): RawComponent {
 function readProperties(c: RawComponent): ParsedProperty[] {
   return c.lines.map((line, index) => {
     try {
-      return parseProperty(line, ICALENDAR);
+      return parseProperty(recurUpperCase(line), ICALENDAR);
     } catch (e) {
       throw new LiaisonError(
         'InvalidData',
@@ -101,6 +102,16 @@ function readProperties(c: RawComponent): ParsedProperty[] {
       );
     }
   });
+}
+
+/**
+ * A recurrence rule's parts are case-insensitive (RFC 5545 §3.1), but ical.js only reads them
+ * upper case; nothing in a rule is case-sensitive, so the value is upper-cased before reading.
+ */
+function recurUpperCase(line: string): string {
+  if (!/^(RRULE|EXRULE)[;:]/i.test(line)) return line;
+  const at = valueStart(line);
+  return at < 0 ? line : line.slice(0, at + 1) + line.slice(at + 1).toUpperCase();
 }
 
 /** An overridden instance: its RECURRENCE-ID and its normalized text without UID and stamps. */

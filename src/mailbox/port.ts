@@ -47,6 +47,11 @@ export interface MailboxCollection {
    */
   probe(): Promise<string>;
   /**
+   * When the fingerprint is a digest of the listing (a folder), the function computing it,
+   * so a caller that lists anyway gets the fingerprint without a second listing; else null.
+   */
+  readonly probeFromListing: ((refs: readonly ItemRef[]) => string) | null;
+  /**
    * The token to use with `changesSince` later, or null when the store keeps no change list.
    */
   currentToken(): Promise<SyncToken | null>;

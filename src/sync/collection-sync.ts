@@ -78,7 +78,10 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
   const collection = await deps.mailbox.collection(kind);
   const firmCounter = await firm.changeCounter(user, kind);
   // Taken before listing, so a change made while this run works is seen by the next one.
-  const probe = await collection.probe();
+  // Where the fingerprint is a digest of the listing (a folder), list once and derive it.
+  const listed = collection.probeFromListing ? await collection.list() : null;
+  const probe =
+    listed && collection.probeFromListing ? collection.probeFromListing(listed) : await collection.probe();
   const everSynced = state.lastSync !== null || state.pendingSync !== null;
   if (
     !recovery &&
@@ -92,15 +95,19 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
   }
 
   const status = await firm.loadStatus(user, kind);
-  const { refs, token } = await listMailbox(
-    collection,
-    status,
-    settings.mode === 'express' && !recovery ? state.token : null,
-  );
+  const { refs, token } = listed
+    ? { refs: listed, token: await collection.currentToken() }
+    : await listMailbox(collection, status, settings.mode === 'express' && !recovery ? state.token : null);
   const mailbox = await readChanged(collection, refs, recovery ? [] : status, deps.codec, target);
+  const statusById = new Map(status.map((s) => [s.firmId, s]));
   const firmItems = (await firm.listItems(user, kind)).map((f): FirmView<T> => {
+    // An item not written since it was synced has the synced content: no need to rehash it.
+    const s = recovery ? undefined : statusById.get(f.id);
+    if (s && s.firmRevision !== null && s.firmRevision === f.revision) {
+      return { id: f.id, item: f.item, revision: f.revision, fields: s.base, hash: s.firmHash };
+    }
     const fields = deps.codec.fields(f.item);
-    return { id: f.id, item: f.item, fields, hash: deps.codec.hash(fields) };
+    return { id: f.id, item: f.item, revision: f.revision, fields, hash: deps.codec.hash(fields) };
   });
 
   const now = deps.now().getTime();

@@ -109,6 +109,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
               firmId: op.firmId,
               href: written.href,
               firmHash: op.firmHash,
+              firmRevision: op.firmRevision,
               mailboxEtag: written.etag,
               mailboxHash: hashOf(op.fields),
               base: op.fields,
@@ -129,6 +130,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
             entry: {
               href: op.href,
               firmHash: hash,
+              firmRevision: null, // the store records the new row's revision
               mailboxEtag: op.etag,
               mailboxHash: hash,
               base: op.fields,
@@ -189,6 +191,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
               firmId: op.firmId,
               href: op.href,
               firmHash: op.toFirm ? resultHash : op.firmHash,
+              firmRevision: op.firmRevision,
               mailboxEtag: etag,
               mailboxHash: op.toMailbox ? resultHash : op.mailboxHash,
               base: op.result,

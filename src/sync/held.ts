@@ -38,6 +38,7 @@ export async function reverseOps<T extends { readonly uid: Uid }>(
           uid: op.uid,
           fields: op.fields,
           firmHash: op.firmHash,
+          firmRevision: op.firmRevision,
           replaces: op.href,
         });
         break;

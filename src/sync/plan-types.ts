@@ -6,6 +6,7 @@ import type { FieldConflict, Side } from './merge.js';
 export interface FirmView<T> {
   readonly id: FirmItemId;
   readonly item: T;
+  readonly revision: string;
   readonly fields: Fields;
   readonly hash: string;
 }
@@ -47,6 +48,7 @@ export type Op =
       readonly uid: Uid;
       readonly fields: Fields;
       readonly firmHash: string;
+      readonly firmRevision: string;
       readonly replaces: Href | null;
     }
   /** Mailbox item with no counterpart: create it in the firm database. */
@@ -69,8 +71,9 @@ export type Op =
       readonly etag: Etag;
       /** The pair's UID on both sides; a first-sync match adopts the mailbox's. */
       readonly uid: Uid;
-      /** Firm content hash when planned: the firm write is skipped if the item changed since. */
+      /** Firm content hash and revision when planned. */
       readonly firmHash: string;
+      readonly firmRevision: string;
       readonly mailboxHash: string;
       readonly previous: { readonly firm: Fields; readonly mailbox: Fields };
       readonly result: Fields;
@@ -98,6 +101,7 @@ export type Op =
       readonly uid: Uid;
       readonly fields: Fields;
       readonly firmHash: string;
+      readonly firmRevision: string;
     }
   /** Gone on both sides: drop the status. */
   | { readonly type: 'forget'; readonly firmId: FirmItemId; readonly href: Href };

@@ -90,6 +90,7 @@ export function planSync<T extends { readonly uid: Uid }>(input: PlanInput<T>): 
           uid: f.item.uid,
           fields: f.fields,
           firmHash: f.hash,
+          firmRevision: f.revision,
         });
       } else {
         // Deleted in the mailbox but changed in the firm database: modify beats delete.
@@ -216,6 +217,7 @@ function update<T extends { readonly uid: Uid }>(
     etag: m.etag,
     uid,
     firmHash: f.hash,
+    firmRevision: f.revision,
     mailboxHash: mc.hash,
     previous: { firm: f.fields, mailbox: mc.fields },
     result,
@@ -246,6 +248,7 @@ function createInMailbox<T extends { readonly uid: Uid }>(f: FirmView<T>, replac
     uid: f.item.uid,
     fields: f.fields,
     firmHash: f.hash,
+    firmRevision: f.revision,
     replaces,
   };
 }

@@ -5,6 +5,8 @@ import type { CollectionKind, Etag, FirmItemId, Href, SyncToken, Uid, UserId } f
 export interface FirmItem<T> {
   readonly id: FirmItemId;
   readonly item: T;
+  /** Changes whenever the item is written (its change sequence): lets sync skip rehashing unchanged items. */
+  readonly revision: string;
 }
 
 /** What both sides looked like after the last sync of one pair of items. */
@@ -12,6 +14,8 @@ export interface StatusEntry {
   readonly firmId: FirmItemId;
   readonly href: Href;
   readonly firmHash: string;
+  /** The firm item's revision when synced; null when unknown (the hash then decides). */
+  readonly firmRevision: string | null;
   /** null when the server returned no etag on write: the next listing supplies it. */
   readonly mailboxEtag: Etag | null;
   readonly mailboxHash: string;
@@ -59,7 +63,9 @@ export type FirmWrite<T> =
 
 export type StatusWrite =
   /**
-   * Replaces any status row with the same firm id or the same href. `firmId` may be
+   * Replaces any status row with the same firm id or the same href. When the same commit
+   * writes the firm item, the store records the item's new revision instead of the given
+   * one. `firmId` may be
    * omitted only together with a firm `create`: the new row's id is used.
    */
   | { readonly op: 'put'; readonly entry: Omit<StatusEntry, 'firmId'> & { readonly firmId?: FirmItemId } }

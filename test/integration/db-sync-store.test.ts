@@ -33,6 +33,7 @@ function status(
   return {
     href: asHref(href),
     firmHash: `f-${href}`,
+    firmRevision: null,
     mailboxEtag: asEtag(`"e-${href}"`),
     mailboxHash: `m-${href}`,
     base: { note: href },
@@ -70,7 +71,14 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
     );
     expect(items.find((i) => i.id === ids[0])?.item).toEqual(sampleContact('a'));
     const statuses = await store().loadStatus(user, 'contacts');
-    expect(statuses.find((s) => s.firmId === ids[0])).toEqual({ ...status('a.vcf'), firmId: ids[0] });
+    // The store records the revision the create gave the row.
+    const revisionOfA = items.find((i) => i.id === ids[0])?.revision ?? null;
+    expect(revisionOfA).not.toBeNull();
+    expect(statuses.find((s) => s.firmId === ids[0])).toEqual({
+      ...status('a.vcf'),
+      firmId: ids[0],
+      firmRevision: revisionOfA,
+    });
     const lines = await new JournalRepo(database()).list({ runId: 'run-1', order: 'oldest-first' });
     expect(lines).toMatchObject([
       {
@@ -107,9 +115,10 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
       { journal: [line('quarantine', { firmId: a, note: 'bad vCard' })] },
     ]);
     expect(ids).toEqual([a, b, a]);
-    expect((await store().listItems(user, 'contacts')).map((i) => i.item.note)).toEqual(['from the mailbox']);
+    const after = await store().listItems(user, 'contacts');
+    expect(after.map((i) => i.item.note)).toEqual(['from the mailbox']);
     expect(await store().loadStatus(user, 'contacts')).toEqual([
-      { ...status('a2.vcf', { mailboxEtag: null }), firmId: a },
+      { ...status('a2.vcf', { mailboxEtag: null }), firmId: a, firmRevision: after[0]?.revision },
     ]);
   });
 
@@ -132,7 +141,7 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
     });
   });
 
-  it('keeps nothing of a batch when one write fails (an href claimed twice)', async () => {
+  it('keeps nothing of a batch when one write fails, journal and change sequence included', async () => {
     const user = await addUser();
     const [a] = (await store().commit(user, 'contacts', 'r1', [created('a')])) as [FirmItemId];
     const seq = await currentChangeSeq(database().db);
@@ -142,19 +151,30 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
         journal: [line('update')],
       },
       created('b'),
-      {
-        firm: { op: 'create', item: sampleContact('c') },
-        status: { op: 'put', entry: status('a.vcf') },
-        journal: [],
-      },
+      { firm: { op: 'update', id: 'gone' as FirmItemId, item: sampleContact('gone') }, journal: [] },
     ]);
-    await expect(failing).rejects.toSatisfy((e) => isLiaisonError(e, 'Database'));
+    await expect(failing).rejects.toSatisfy((e) => isLiaisonError(e, 'NotFound'));
     expect((await store().listItems(user, 'contacts')).map((i) => [i.item.uid, i.item.note])).toEqual([
       ['a', ''],
     ]);
     expect((await store().loadStatus(user, 'contacts')).map((s) => s.href)).toEqual(['a.vcf']);
     expect(await new JournalRepo(database()).list({ runId: 'r2' })).toEqual([]);
     expect(await currentChangeSeq(database().db)).toBe(seq);
+  });
+
+  it('lets a status put take its href over from another item (re-created after a clash)', async () => {
+    const user = await addUser();
+    const [a] = (await store().commit(user, 'contacts', 'r1', [created('a')])) as [FirmItemId];
+    const [c] = await store().commit(user, 'contacts', 'r2', [
+      {
+        firm: { op: 'create', item: sampleContact('c') },
+        status: { op: 'put', entry: status('a.vcf') },
+        journal: [],
+      },
+    ]);
+    const statuses = await store().loadStatus(user, 'contacts');
+    expect(statuses.map((s) => [s.firmId, s.href])).toEqual([[c, 'a.vcf']]);
+    expect(statuses.some((s) => s.firmId === a)).toBe(false);
   });
 
   it('keeps nothing of a batch whose update names a vanished item', async () => {
@@ -179,7 +199,9 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
       },
       { firm: { op: 'delete', id: a }, status: { op: 'remove', firmId: a }, journal: [] },
     ]);
-    expect(await store().loadStatus(user, 'contacts')).toEqual([{ ...status('a.vcf'), firmId: b }]);
+    expect(await store().loadStatus(user, 'contacts')).toEqual([
+      { ...status('a.vcf'), firmId: b, firmRevision: expect.any(String) },
+    ]);
   });
 
   it('saves and loads the collection state, creating it on demand', async () => {
@@ -228,7 +250,9 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
         journal: [],
       },
     ]);
-    expect(await calendar.listItems(user, 'calendar')).toEqual([{ id, item: sampleAppointment('m1') }]);
+    expect(await calendar.listItems(user, 'calendar')).toEqual([
+      { id, item: sampleAppointment('m1'), revision: expect.any(String) },
+    ]);
     expect(await store().listItems(user, 'contacts')).toEqual([]);
     expect(await store().loadStatus(user, 'contacts')).toEqual([]);
     const row = await database()

@@ -27,6 +27,8 @@ const INITIAL: CollectionState = {
  */
 export class MemoryFirmStore<T> implements FirmSyncStore<T> {
   private nextId = 1;
+  private revision = 1;
+  readonly revisions = new Map<FirmItemId, string>();
   readonly items = new Map<FirmItemId, T>();
   status = new Map<FirmItemId, StatusEntry>();
   state: CollectionState = INITIAL;
@@ -37,7 +39,7 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
   private commits = 0;
 
   async listItems(): Promise<FirmItem<T>[]> {
-    return [...this.items].map(([id, item]) => ({ id, item }));
+    return [...this.items].map(([id, item]) => ({ id, item, revision: this.revisions.get(id) ?? '' }));
   }
   async changeCounter(): Promise<number> {
     return this.counter;
@@ -56,6 +58,7 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
   userPut(id: FirmItemId | null, item: T): FirmItemId {
     const key = id ?? asFirmItemId(`f${this.nextId++}`);
     this.items.set(key, item);
+    this.revisions.set(key, String(this.revision++));
     this.counter++;
     return key;
   }
@@ -75,16 +78,19 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
       throw new LiaisonError('Unavailable', 'simulated crash before commit');
     const items = new Map(this.items);
     const status = new Map(this.status);
+    const revisions = new Map(this.revisions);
     const ids: FirmItemId[] = [];
     for (const c of batch) {
       let id: FirmItemId | null = null;
       if (c.firm?.op === 'create') {
         id = asFirmItemId(`f${this.nextId++}`);
         items.set(id, c.firm.item);
+        revisions.set(id, String(this.revision++));
       } else if (c.firm?.op === 'update') {
         id = c.firm.id;
         if (!items.has(id)) throw new LiaisonError('NotFound', `no firm item ${id}`);
         items.set(id, c.firm.item);
+        revisions.set(id, String(this.revision++));
       } else if (c.firm?.op === 'delete') {
         id = c.firm.id;
         items.delete(id);
@@ -93,7 +99,9 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
         const firmId = c.status.entry.firmId ?? id;
         if (!firmId) throw new Error('status put without a firm id');
         for (const [k, s] of status) if (k === firmId || s.href === c.status.entry.href) status.delete(k);
-        status.set(firmId, { ...c.status.entry, firmId });
+        const written = c.firm?.op === 'create' || c.firm?.op === 'update';
+        const firmRevision = written ? (revisions.get(firmId) ?? null) : c.status.entry.firmRevision;
+        status.set(firmId, { ...c.status.entry, firmId, firmRevision });
         id = firmId;
       } else if (c.status?.op === 'remove') {
         status.delete(c.status.firmId);
@@ -104,6 +112,8 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
     this.items.clear();
     for (const [k, v] of items) this.items.set(k, v);
     this.status = status;
+    this.revisions.clear();
+    for (const [k, v] of revisions) this.revisions.set(k, v);
     for (const c of batch) this.journal.push(...c.journal);
     return ids;
   }

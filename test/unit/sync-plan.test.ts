@@ -24,7 +24,7 @@ const note = (title: string, extra: Partial<Note> = {}): Note => ({
 });
 const firm = (id: string, n: Note): FirmView<Note> => {
   const fields = noteCodec.fields(n);
-  return { id: asFirmItemId(id), item: n, fields, hash: noteCodec.hash(fields) };
+  return { id: asFirmItemId(id), item: n, revision: `r-${id}`, fields, hash: noteCodec.hash(fields) };
 };
 const mbox = (href: string, etag: string, n?: Note): MailboxView<Note> => {
   if (!n) return { href: asHref(href), etag: asEtag(etag) };
@@ -42,6 +42,7 @@ const status = (id: string, href: string, etag: string, base: Note): StatusEntry
     firmId: asFirmItemId(id),
     href: asHref(href),
     firmHash: hash,
+    firmRevision: null,
     mailboxEtag: asEtag(etag),
     mailboxHash: hash,
     base: fields,

@@ -50,6 +50,8 @@ export class MemoryMailboxStore implements MailboxStore {
 /** One collection of a memory account. Looks its state up on every call, so a wipe is seen at once. */
 class MemoryCollection implements MailboxCollection {
   readonly location: string;
+  /** The memory server's fingerprint is a change counter, not a listing digest. */
+  readonly probeFromListing = null;
 
   constructor(
     private readonly backend: MemoryBackend,

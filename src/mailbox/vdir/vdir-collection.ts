@@ -73,13 +73,10 @@ export class VdirCollection implements MailboxCollection {
   }
 
   async probe(): Promise<string> {
-    // Names and etags, sorted so the digest does not depend on directory order. An added,
-    // removed, renamed or edited file changes a line and so the digest.
-    const lines = (await this.list()).map((ref) => `${ref.href}\0${ref.etag}\n`).sort();
-    const hash = createHash('sha256');
-    for (const line of lines) hash.update(line);
-    return `vdir:${lines.length}:${hash.digest('hex')}`;
+    return listingDigest(await this.list());
   }
+
+  readonly probeFromListing = listingDigest;
 
   async currentToken(): Promise<SyncToken | null> {
     return null;
@@ -229,4 +226,15 @@ export class VdirCollection implements MailboxCollection {
       ? { user: this.account, collection: this.location }
       : { user: this.account, collection: this.location, href };
   }
+}
+
+/**
+ * A folder's fingerprint: names and etags, sorted so the digest does not depend on
+ * directory order. An added, removed, renamed or edited file changes a line and so the digest.
+ */
+export function listingDigest(refs: readonly ItemRef[]): string {
+  const lines = refs.map((ref) => `${ref.href}\0${ref.etag}\n`).sort();
+  const hash = createHash('sha256');
+  for (const line of lines) hash.update(line);
+  return `vdir:${lines.length}:${hash.digest('hex')}`;
 }
