@@ -7,7 +7,7 @@
  * white space, Unicode composition, e-mail letter case, and the properties servers rewrite.
  */
 import type { Contact, PostalAddress, TypedValue } from '../domain/contact.js';
-import type { Fields, FieldValue } from '../domain/fields.js';
+import type { Fields } from '../domain/fields.js';
 import type { Uid } from '../domain/ids.js';
 import { anchorKey, LiveAnchors } from './anchors.js';
 import {
@@ -29,7 +29,7 @@ import {
 } from './ical-property.js';
 import { clean, cleanMultiline, decodeList, decodeText } from './text-values.js';
 import { VCARD_ANCHORED } from './vcard.js';
-import { TYPED_PARAMS } from './vcard-reader.js';
+import { deriveFormattedName, TYPED_PARAMS } from './vcard-reader.js';
 import { encodeAddress, encodeTypedValue } from './vcard-values.js';
 
 /**
@@ -66,7 +66,8 @@ export function contactFields(c: Contact): Fields {
       family: clean(c.name.family),
       suffix: clean(c.name.suffix),
     },
-    formattedName: clean(c.formattedName),
+    // FN is always written (derived when empty), so the fields hold what will be read back.
+    formattedName: clean(c.formattedName) || clean(deriveFormattedName(c)),
     nickname: clean(c.nickname),
     organization: clean(c.organization),
     department: clean(c.department),

@@ -148,6 +148,20 @@ describe('liaison CLI on vdir mailboxes', () => {
       env,
     );
 
+    // A dry run plans and reports, and writes nothing anywhere.
+    const dry = await sync('complete', 'both', ['--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(report(dry.json, 'contacts')).toMatchObject({
+      dryRun: true,
+      toMailbox: { created: 1 },
+      toFirm: { created: 1 },
+    });
+    expect(mailboxFiles()).toHaveLength(2);
+    expect((await contacts()).length).toBe(2);
+    // A group filter that matches nobody syncs nobody.
+    const none = await sync('complete', 'both', ['--group', 'paris']);
+    expect(none.json.collections).toEqual([]);
+
     const { code, json } = await sync('complete');
     expect(code).toBe(0);
     expect(report(json, 'contacts')).toMatchObject({

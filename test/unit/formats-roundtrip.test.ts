@@ -29,6 +29,7 @@ function roundTrips<T extends { readonly uid: Uid }>(
   codec: ItemCodec<T>,
   fixtures: [string, string][],
   serialize: (item: T) => string,
+  edit: (item: T) => T,
 ): void {
   it.each(fixtures)('%s: parse, serialize, parse gives equal fields and hash', (name, text) => {
     const first = codec.parse(text, asUid(`fallback-${name}`));
@@ -53,13 +54,31 @@ function roundTrips<T extends { readonly uid: Uid }>(
       expect(codec.span(reread)).toEqual(codec.span(parsed));
     },
   );
+
+  // After an edit, extra may hold anchors whose value is gone; they must not count as content.
+  it.each(fixtures)('%s: an edited item reads back with the fields it had', (name, text) => {
+    const edited = edit(codec.parse(text, asUid(`fallback-${name}`)));
+    const reread = codec.parse(serialize(edited), asUid('another-fallback'));
+    expect(codec.fields(reread)).toEqual(codec.fields(edited));
+  });
 }
 
 const STAMP = new Date('2025-01-02T03:04:05Z');
 
 describe('vCard round trips', () => {
   const fixtures = readable('vcard', '.vcf');
-  roundTrips(contactCodec, fixtures, (c) => contactCodec.serialize(c));
+  roundTrips(
+    contactCodec,
+    fixtures,
+    (c) => contactCodec.serialize(c),
+    (c) => ({
+      ...c,
+      emails: c.emails.slice(1),
+      phones: c.phones.map((p) => ({ ...p, value: `${p.value}9` })),
+      urls: [],
+      addresses: c.addresses.map((a) => ({ ...a, street: `${a.street} (rear)` })),
+    }),
+  );
 
   it.each(fixtures)('%s: is written as vCard 3.0, the same way twice', (name, text) => {
     const contact = contactCodec.parse(text, asUid(name));
@@ -72,7 +91,16 @@ describe('vCard round trips', () => {
 
 describe('iCalendar round trips', () => {
   const fixtures = readable('ical', '.ics');
-  roundTrips(appointmentCodec, fixtures, (a) => appointmentCodec.serialize(a));
+  roundTrips(
+    appointmentCodec,
+    fixtures,
+    (a) => appointmentCodec.serialize(a),
+    (a) => ({
+      ...a,
+      organizer: a.organizer === '' ? '' : 'someone.else@example.com',
+      attendees: a.attendees.slice(1),
+    }),
+  );
 
   it.each(fixtures)('%s: is written as one VCALENDAR 2.0 object', async (name, text) => {
     const { serializeEvent } = await import('../../src/formats/icalendar.js');
