@@ -15,6 +15,7 @@ import { LiaisonError } from '../domain/errors.js';
 import { canonicalJson, type Fields, type FieldValue } from '../domain/fields.js';
 import type { Uid } from '../domain/ids.js';
 import { anchorKey, LiveAnchors } from './anchors.js';
+import { isDate } from './date-values.js';
 import { ATTENDEE_PARAMS, addressOf, encodeAddress, ORGANIZER_PARAMS } from './event-reader.js';
 import {
   asRecord,
@@ -77,7 +78,8 @@ export function appointmentFields(a: Appointment): Fields {
     description: cleanMultiline(a.description),
     start: dateField(a.start),
     end: a.end ? dateField(a.end) : null,
-    allDay: a.allDay,
+    // iCalendar has no all-day flag: a DATE start is one (RFC 5545 §3.6.1), so the field follows it.
+    allDay: isDate(a.start),
     rrule: normalizeRrule(a.rrule),
     rdates: dateList(a.rdates),
     exdates: dateList(a.exdates),
@@ -189,14 +191,15 @@ export function appointmentFromFields(uid: Uid, f: Fields): Appointment {
       `field privacy should be PUBLIC, PRIVATE, CONFIDENTIAL or '', not ${privacy}`,
     );
   }
+  const startValue = readDate(start, 'start');
   return {
     uid,
     summary: readString(f, 'summary'),
     location: readString(f, 'location'),
     description: readString(f, 'description'),
-    start: readDate(start, 'start'),
+    start: startValue,
     end: end ? readDate(end, 'end') : null,
-    allDay: readBoolean(f, 'allDay'),
+    allDay: isDate(startValue),
     rrule: readString(f, 'rrule'),
     rdates: readList(f, 'rdates').map((v, i) => readDate(asRecord(v, `rdates[${i}]`), `rdates[${i}]`)),
     exdates: readList(f, 'exdates').map((v, i) => readDate(asRecord(v, `exdates[${i}]`), `exdates[${i}]`)),

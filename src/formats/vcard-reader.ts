@@ -236,11 +236,20 @@ function birthday(p: ParsedProperty): string | undefined {
   const value = typeof p.values[0] === 'string' ? p.values[0] : '';
   const full = /^(\d{4})-?(\d{2})-?(\d{2})(?:T|$)/.exec(value);
   if (full) {
-    const [, year, month, day] = full;
+    const [, year = '', month = '', day = ''] = full;
+    if (!validMonthDay(month, day)) return undefined;
     return paramText(p, 'x-apple-omit-year') === year ? `--${month}-${day}` : `${year}-${month}-${day}`;
   }
   const yearless = /^--(\d{2})-?(\d{2})$/.exec(value);
-  return yearless ? `--${yearless[1]}-${yearless[2]}` : undefined;
+  if (!yearless) return undefined;
+  const [, month = '', day = ''] = yearless;
+  return validMonthDay(month, day) ? `--${month}-${day}` : undefined;
+}
+
+function validMonthDay(month: string, day: string): boolean {
+  const m = Number(month);
+  const d = Number(day);
+  return m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
 /**

@@ -25,7 +25,13 @@ const isoDate = fc
 
 const contact: fc.Arbitrary<Contact> = fc.record({
   uid: token.map((t) => asUid(`uid-${t}`)),
-  name: fc.record({ prefix: shortText, given: shortText, additional: shortText, family: shortText, suffix: shortText }),
+  name: fc.record({
+    prefix: shortText,
+    given: shortText,
+    additional: shortText,
+    family: shortText,
+    suffix: shortText,
+  }),
   formattedName: text,
   nickname: shortText,
   organization: text,
@@ -47,7 +53,11 @@ const contact: fc.Arbitrary<Contact> = fc.record({
     { maxLength: 2 },
   ),
   urls: fc.array(fc.record({ types, value: url }), { maxLength: 2 }),
-  birthday: fc.oneof(fc.constant(''), isoDate, isoDate.map((d) => `--${d.slice(5)}`)),
+  birthday: fc.oneof(
+    fc.constant(''),
+    isoDate,
+    isoDate.map((d) => `--${d.slice(5)}`),
+  ),
   note: fc.string({ unit: 'grapheme', maxLength: 200 }),
   categories: fc.array(shortText, { maxLength: 4 }),
   private: fc.boolean(),
