@@ -19,8 +19,8 @@ function buildProgram(): Command {
       '--db <url>',
       'firm database: a SQLite file or a postgres:// URL (default: env LIAISON_DB, else ./liaison.db)',
     )
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  withUsageOnError(program);
   registerInit(program);
   registerServer(program);
   registerUser(program);
@@ -31,15 +31,31 @@ function buildProgram(): Command {
   registerHeld(program);
   registerRecover(program);
   registerDemo(program);
-  // Subcommands inherit the error handling so a bad flag anywhere is a usage error (exit 2).
+  // Every command answers a bad flag with the one-line error and its usage line (exit 2).
   const inherit = (cmd: Command) => {
     for (const sub of cmd.commands) {
-      sub.exitOverride().showHelpAfterError('(run with --help for usage)');
+      sub.exitOverride();
+      withUsageOnError(sub);
       inherit(sub);
     }
   };
   inherit(program);
   return program;
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function withUsageOnError(cmd: Command): void {
+  cmd.configureOutput({
+    outputError: (text, write) =>
+      write(
+        `${text.trim()}\nUsage: ${commandPath(cmd)} ${cmd.usage()}\n(run \`${commandPath(cmd)} --help\` for details)\n`,
+      ),
+  });
 }
 
 /**
