@@ -1,13 +1,14 @@
 import type { ItemCodec } from '../domain/codec.js';
 import { errorMessage, isLiaisonError } from '../domain/errors.js';
-import type { CollectionKind, Etag, Href, SyncToken, Uid, UserId } from '../domain/ids.js';
-import type { ItemRef, MailboxCollection, MailboxStore, MarkerNote } from '../mailbox/port.js';
+import type { CollectionKind, SyncToken, Uid, UserId } from '../domain/ids.js';
+import type { MailboxStore, MarkerNote } from '../mailbox/port.js';
 import { executePlan } from './execute.js';
+import { gatherSides } from './gather.js';
 import { holdReason } from './guards.js';
 import { checkMarker, withMarkerTime } from './marker.js';
 import { planSync } from './plan.js';
-import type { FirmView, MailboxView, Plan } from './plan-types.js';
-import type { FirmSyncStore, HeldPlanStore, StatusEntry } from './ports.js';
+import type { Plan } from './plan-types.js';
+import type { FirmSyncStore, HeldPlanStore } from './ports.js';
 import type { CollectionReport } from './report.js';
 import { SET_FIELDS, type SyncSettings } from './settings.js';
 
@@ -94,86 +95,81 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
     return;
   }
 
-  const status = await firm.loadStatus(user, kind);
-  const { refs, token } = listed
-    ? { refs: listed, token: await collection.currentToken() }
-    : await listMailbox(collection, status, settings.mode === 'express' && !recovery ? state.token : null);
-  const mailbox = await readChanged(collection, refs, recovery ? [] : status, deps.codec, target);
-  const statusById = new Map(status.map((s) => [s.firmId, s]));
-  const firmItems = (await firm.listItems(user, kind)).map((f): FirmView<T> => {
-    // An item not written since it was synced has the synced content: no need to rehash it.
-    const s = recovery ? undefined : statusById.get(f.id);
-    if (s && s.firmRevision !== null && s.firmRevision === f.revision) {
-      return { id: f.id, item: f.item, revision: f.revision, fields: s.base, hash: s.firmHash };
-    }
-    const fields = deps.codec.fields(f.item);
-    return { id: f.id, item: f.item, revision: f.revision, fields, hash: deps.codec.hash(fields) };
-  });
-
   const now = deps.now().getTime();
   const day = 86_400_000;
-  const plan = planSync({
-    codec: deps.codec,
-    firm: firmItems,
-    mailbox,
-    status,
-    setFields: SET_FIELDS[kind],
-    options: {
-      ...settings.plan,
+  const options = {
+    ...settings.plan,
+    recovery,
+    window:
+      kind === 'calendar' && settings.windowDays
+        ? { start: now - settings.windowDays.past * day, end: now + settings.windowDays.future * day }
+        : null,
+  };
+  const where = `user ${target.login}, ${kind}`;
+  let listedNow = listed;
+  let listToken = settings.mode === 'express' && !recovery ? state.token : null;
+  let token: SyncToken | null = null;
+  let planned = 0;
+  for (let round = 0; ; round++) {
+    const sides = await gatherSides(collection, firm, deps.codec, target, {
+      listed: listedNow,
+      token: listToken,
       recovery,
-      window:
-        kind === 'calendar' && settings.windowDays
-          ? { start: now - settings.windowDays.past * day, end: now + settings.windowDays.future * day }
-          : null,
-    },
-  });
-  report.quarantined.push(...plan.quarantined);
+      where,
+    });
+    if (round === 0) token = sides.token;
+    const plan = planSync({
+      codec: deps.codec,
+      firm: sides.firm,
+      mailbox: sides.mailbox,
+      status: sides.status,
+      setFields: SET_FIELDS[kind],
+      options,
+    });
+    if (round === 0) report.quarantined.push(...plan.quarantined);
+    planned += plan.ops.length;
 
-  if (!recovery) {
-    const reason = holdReason(
-      plan,
-      status.length,
-      { firmEmpty: firmItems.length === 0, mailboxEmpty: refs.length === 0 },
-      settings.guards,
-    );
-    if (reason !== null) {
-      report.outcome = 'held';
-      report.reason = reason;
-      tallyPlan(plan, report);
-      if (!settings.dryRun) {
-        report.heldPlanId = await deps.held.saveHeld({
-          user,
-          login: target.login,
-          kind,
-          reason,
-          plan: JSON.stringify(plan),
-        });
+    if (!recovery) {
+      const sidesEmpty = { firmEmpty: sides.firm.length === 0, mailboxEmpty: sides.refs.length === 0 };
+      const reason = holdReason(plan, sides.status.length, sidesEmpty, settings.guards);
+      if (reason !== null) {
+        report.outcome = 'held';
+        report.reason = reason;
+        tallyPlan(plan, report);
+        if (!settings.dryRun) {
+          const rec = { user, login: target.login, kind, reason, plan: JSON.stringify(plan) };
+          report.heldPlanId = await deps.held.saveHeld(rec);
+        }
+        return;
       }
+    }
+    if (settings.dryRun) {
+      tallyPlan(plan, report);
       return;
     }
+    await executePlan(plan.ops, {
+      user,
+      kind,
+      runId: target.runId,
+      codec: deps.codec,
+      mailbox: collection,
+      firm,
+      report,
+      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+    });
+    // Items that changed while this run wrote them (a failed precondition) are re-read and
+    // re-planned now, against what they became — never retried blindly. Two more rounds at most.
+    if (report.deferred === 0 || round >= 2) break;
+    report.deferred = 0;
+    listedNow = null;
+    listToken = token;
   }
-
-  if (settings.dryRun) {
-    tallyPlan(plan, report);
-    return;
-  }
-
-  await executePlan(plan.ops, {
-    user,
-    kind,
-    runId: target.runId,
-    codec: deps.codec,
-    mailbox: collection,
-    firm,
-    report,
-    ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
-  });
   await commitMarker(
     target,
     deps,
     note,
     { probe, token, firmCounter },
-    recovery || plan.ops.length > 0 || !everSynced,
+    recovery || planned > 0 || !everSynced,
   );
   if (nothingDone(report)) report.outcome = 'unchanged';
 }
@@ -227,80 +223,6 @@ async function markOutOfSync<T extends { readonly uid: Uid }>(
 ): Promise<void> {
   await deps.firm.saveState(target.user, target.kind, { outOfSync: true, outOfSyncReason: reason });
   skip(report, `out of sync: ${reason}; run \`liaison recover --user ${target.login}\``);
-}
-
-/**
- * The mailbox listing: from the change list when express mode has a valid token
- * (unchanged items filled in from the status), else a full listing.
- */
-async function listMailbox(
-  collection: MailboxCollection,
-  status: readonly StatusEntry[],
-  token: SyncToken | null,
-): Promise<{ refs: ItemRef[]; token: SyncToken | null }> {
-  if (token !== null) {
-    try {
-      const changes = await collection.changesSince(token);
-      if (changes) {
-        const byHref = new Map<Href, Etag>();
-        for (const s of status) if (s.mailboxEtag !== null) byHref.set(s.href, s.mailboxEtag);
-        // A status without an etag (the server returned none) must be listed to learn it.
-        if (status.some((s) => s.mailboxEtag === null)) return fullListing(collection);
-        for (const h of changes.removed) byHref.delete(h);
-        for (const c of changes.changed) byHref.set(c.href, c.etag);
-        return { refs: [...byHref].map(([href, etag]) => ({ href, etag })), token: changes.token };
-      }
-    } catch (e) {
-      // RFC 6578 §3.2: an invalid token means a full listing, reconciled against the status.
-      if (!isLiaisonError(e, 'InvalidSyncToken')) throw e;
-    }
-  }
-  return fullListing(collection);
-}
-
-async function fullListing(
-  collection: MailboxCollection,
-): Promise<{ refs: ItemRef[]; token: SyncToken | null }> {
-  const token = await collection.currentToken();
-  return { refs: await collection.list(), token };
-}
-
-/** Reads only items that are new or whose etag moved; parse failures are quarantined. */
-async function readChanged<T extends { readonly uid: Uid }>(
-  collection: MailboxCollection,
-  refs: readonly ItemRef[],
-  status: readonly StatusEntry[],
-  codec: ItemCodec<T>,
-  target: CollectionTarget,
-): Promise<MailboxView<T>[]> {
-  const known = new Map(status.map((s) => [s.href, s.mailboxEtag]));
-  const views = new Map<Href, MailboxView<T>>();
-  const toRead: Href[] = [];
-  for (const r of refs) {
-    if (known.has(r.href) && known.get(r.href) === r.etag) views.set(r.href, { href: r.href, etag: r.etag });
-    else toRead.push(r.href);
-  }
-  for await (const got of collection.read(toRead)) {
-    if ('missing' in got) continue; // deleted between listing and reading: gone
-    try {
-      const item = codec.parse(got.text, fallbackUid(got.href));
-      const fields = codec.fields(item);
-      views.set(got.href, {
-        href: got.href,
-        etag: got.etag,
-        content: { item, fields, hash: codec.hash(fields) },
-      });
-    } catch (e) {
-      const where = `user ${target.login}, ${target.kind}, ${collection.location}, ${got.href}`;
-      views.set(got.href, { href: got.href, etag: got.etag, quarantine: `${where}: ${errorMessage(e)}` });
-    }
-  }
-  return refs.map((r) => views.get(r.href)).filter((v): v is MailboxView<T> => v !== undefined);
-}
-
-/** A stable UID for an item that has none: derived from where it lives. */
-function fallbackUid(href: Href): Uid {
-  return `liaison-${href.replace(/\.(vcf|ics)$/i, '')}` as Uid;
 }
 
 /** Fills a report from a plan that is not applied (dry run or held). */

@@ -1,0 +1,44 @@
+/** How Liaison reaches one CardDAV/CalDAV server. Built by the composition root from the stored server record. */
+export interface DavServerConfig {
+  /** The server's name in Liaison (for messages; never a credential). */
+  readonly name: string;
+  /** Where discovery starts: the server's base URL (RFC 6764 well-known URLs are tried under it). */
+  readonly url: string;
+  readonly auth: DavAuth;
+  readonly tls: { readonly skipVerify: boolean };
+  /** Connections open at once to this server (default 6). */
+  readonly maxConnections: number;
+  /** Per-request timeout in ms (default 30 000). */
+  readonly timeoutMs: number;
+  /** Retries of an idempotent request after a transient failure (default 3). */
+  readonly retries: number;
+  /** Hrefs per addressbook-multiget / calendar-multiget (default 100). */
+  readonly multigetBatch: number;
+}
+
+export type DavAuth =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'basic'; readonly username: string; readonly password: string }
+  | { readonly kind: 'bearer'; readonly token: string };
+
+export const DAV_DEFAULTS = { maxConnections: 6, timeoutMs: 30_000, retries: 3, multigetBatch: 100 } as const;
+
+/** Where the marker lives on a server, chosen from what the server supports (SPEC §5). */
+export type MarkerPlacement = 'collection' | 'property' | 'item';
+
+/** What `liaison server test` reports. */
+export interface ServerCapabilities {
+  readonly server: string;
+  /** The account whose mailbox was examined (the service account's own when none was named). */
+  readonly account: string | null;
+  readonly principal: string | null;
+  readonly addressbook: string | null;
+  readonly calendar: string | null;
+  readonly syncCollection: boolean;
+  readonly ctag: boolean;
+  readonly multiget: boolean;
+  readonly vjournal: boolean;
+  readonly deadProperties: boolean;
+  readonly autoSchedule: boolean;
+  readonly markerPlacement: MarkerPlacement;
+}

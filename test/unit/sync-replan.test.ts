@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { asUid, asUserId, type Etag, type Href } from '../../src/domain/ids.js';
+import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
+import type { MailboxCollection, MailboxStore } from '../../src/mailbox/port.js';
+import { syncCollection } from '../../src/sync/collection-sync.js';
+import { emptyReport } from '../../src/sync/report.js';
+import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
+import { MemoryFirmStore, MemoryHeldStore } from '../support/memory-firm-store.js';
+import { type Note, noteCodec } from '../support/note-codec.js';
+
+/** A mailbox where someone edits an item just before Liaison's write of it reaches the server. */
+function racingMailbox(server: MemoryMailboxServer, edit: (href: Href) => void): MailboxStore {
+  const store = server.open('acct');
+  let raced = false;
+  return {
+    location: store.location,
+    readMarker: () => store.readMarker(),
+    writeMarker: (n) => store.writeMarker(n),
+    async collection(kind) {
+      const c = await store.collection(kind);
+      const wrapped: MailboxCollection = {
+        kind: c.kind,
+        location: c.location,
+        probeFromListing: c.probeFromListing,
+        list: () => c.list(),
+        probe: () => c.probe(),
+        currentToken: () => c.currentToken(),
+        changesSince: (t) => c.changesSince(t),
+        read: (hrefs) => c.read(hrefs),
+        create: (uid, text) => c.create(uid, text),
+        delete: (href, ifMatch) => c.delete(href, ifMatch),
+        async update(href: Href, text: string, ifMatch: Etag) {
+          if (!raced) {
+            raced = true;
+            edit(href);
+          }
+          return c.update(href, text, ifMatch);
+        },
+      };
+      return wrapped;
+    },
+  };
+}
+
+describe('an item edited in the mailbox between planning and writing', () => {
+  it('is re-read and merged in the same run: no lost update, no blind retry', async () => {
+    const server = new MemoryMailboxServer();
+    await server.ensureMailbox('acct');
+    const firm = new MemoryFirmStore<Note>();
+    const held = new MemoryHeldStore();
+    const id = firm.userPut(null, { uid: asUid('u1'), title: 'Ann', body: 'v1', tags: [], private: false });
+    const user = asUserId('u');
+    const target = { user, login: 'ann', kind: 'contacts' as const, runId: 'r' };
+    const sync = async (mailbox: MailboxStore) => {
+      const report = emptyReport('ann', 'contacts', false);
+      await syncCollection(
+        target,
+        { codec: noteCodec, firm, held, mailbox, now: () => new Date() },
+        DEFAULT_SETTINGS,
+        report,
+      );
+      return report;
+    };
+    await sync(server.open('acct'));
+    const [href] = [...server.items('acct', 'contacts').keys()] as [Href];
+
+    // The firm changes the body; meanwhile a phone adds a tag to the same item.
+    firm.userPut(id, { uid: asUid('u1'), title: 'Ann', body: 'v2 from the firm', tags: [], private: false });
+    const mailbox = racingMailbox(server, (h) => {
+      const n = noteCodec.parse(server.items('acct', 'contacts').get(h)!, asUid('x'));
+      server.put('acct', 'contacts', h, noteCodec.serialize({ ...n, tags: ['from-phone'] }));
+    });
+    const report = await sync(mailbox);
+
+    expect(report.deferred).toBe(0);
+    const inMailbox = noteCodec.parse(server.items('acct', 'contacts').get(href)!, asUid('x'));
+    expect(inMailbox).toMatchObject({ body: 'v2 from the firm', tags: ['from-phone'] });
+    expect(firm.items.get(id)).toMatchObject({ body: 'v2 from the firm', tags: ['from-phone'] });
+  });
+});
