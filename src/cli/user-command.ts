@@ -1,9 +1,28 @@
 import type { Command } from 'commander';
+import type { UserRecord } from '../db/index.js';
 import { LiaisonError } from '../domain/errors.js';
+import type { DavAuth } from '../mailbox/dav/dav-config.js';
+import type { UserCredential } from '../secrets/server-credentials.js';
 import { onOff, withApp } from './context.js';
+import {
+  authFromFlags,
+  type CredentialFlags,
+  credentialsOf,
+  hasCredentialFlags,
+} from './credential-input.js';
 import { printJson, printTable, say } from './output.js';
 
 const onOffText = (b: boolean) => (b ? 'on' : 'off');
+
+/** Whose credentials open the user's mailbox, for listings: never the secret. */
+const credentialText = (u: UserRecord) =>
+  u.hasSecret ? (u.mailboxUsername === null ? 'own token' : `own (${u.mailboxUsername})`) : 'server';
+
+/** A user's own credential from the flags; users have no `--no-auth`. */
+function userCredential(auth: DavAuth | undefined): UserCredential | undefined {
+  if (auth?.kind === 'none') throw new LiaisonError('Usage', 'a user cannot be set to --no-auth');
+  return auth;
+}
 
 export function registerUser(program: Command): void {
   const user = program.command('user').description('users and their mailbox settings');
@@ -18,11 +37,22 @@ export function registerUser(program: Command): void {
     .option('--group <group>', 'server group of the user contact list')
     .option('--contacts <on|off>', 'sync contacts', onOff, false)
     .option('--calendar <on|off>', 'sync the calendar', onOff, false)
+    .option('--username <login>', "dav: the user's own login, instead of the server's service account")
+    .option(
+      '--password-env <VAR>',
+      "dav: env variable holding the user's password (prompted for on a terminal)",
+    )
+    .option('--token-env <VAR>', "dav: env variable holding the user's bearer token")
+    .option(
+      '--create-collections',
+      "dav: create the user's address book and calendar when the server has none (e.g. Radicale)",
+    )
     .option('--json', 'print JSON only')
     .action(
       async (
         login: string,
-        opts: {
+        opts: CredentialFlags & {
+          createCollections?: boolean;
           name: string;
           server: string;
           mailbox: string;
@@ -40,8 +70,16 @@ export function registerUser(program: Command): void {
               'Usage',
               `unknown mailbox server ${opts.server}: see \`liaison server list\``,
             );
-          // Create the folders first: a user whose mailbox cannot be made is not added.
-          await app.mailboxServer(server).ensureMailbox(opts.mailbox);
+          const auth = userCredential(await authFromFlags(opts, `server ${server.name} for user ${login}`));
+          const credential =
+            auth === undefined ? undefined : await credentialsOf(app).sealUserCredential(server, login, auth);
+          // Create the mailbox first, so that a user whose mailbox cannot be made is not
+          // added: always for vdir folders; on a DAV server only when asked, since adding
+          // users in bulk must not depend on the server being up and most servers make a
+          // user's collections themselves (`server test NAME --user LOGIN` checks them).
+          if (server.kind === 'vdir' || opts.createCollections) {
+            await app.mailboxServer(server).ensureMailbox(opts.mailbox);
+          }
           const rec = await app.repos.users.add({
             login,
             displayName: opts.name,
@@ -50,6 +88,7 @@ export function registerUser(program: Command): void {
             ...(opts.group !== undefined ? { serverGroup: opts.group } : {}),
             contactsEnabled: opts.contacts,
             calendarEnabled: opts.calendar,
+            ...(credential !== undefined ? { credential } : {}),
           });
           if (opts.json) printJson(rec);
           else {
@@ -72,12 +111,13 @@ export function registerUser(program: Command): void {
         if (opts.json) printJson(list);
         else {
           printTable(
-            ['LOGIN', 'NAME', 'SERVER', 'MAILBOX', 'GROUP', 'CONTACTS', 'CALENDAR'],
+            ['LOGIN', 'NAME', 'SERVER', 'MAILBOX', 'CREDENTIALS', 'GROUP', 'CONTACTS', 'CALENDAR'],
             list.map((u) => [
               u.login,
               u.displayName,
               u.server,
               u.mailboxAccount,
+              credentialText(u),
               u.serverGroup,
               onOffText(u.contactsEnabled),
               onOffText(u.calendarEnabled),
@@ -94,27 +134,84 @@ export function registerUser(program: Command): void {
     .option('--group <group>', 'server group ("" to clear)')
     .option('--contacts <on|off>', 'sync contacts', onOff)
     .option('--calendar <on|off>', 'sync the calendar', onOff)
+    .option('--username <login>', "dav: the user's own login (one user at a time)")
+    .option(
+      '--password-env <VAR>',
+      "dav: env variable holding the user's password (prompted for on a terminal)",
+    )
+    .option('--token-env <VAR>', "dav: env variable holding the user's bearer token")
+    .option('--server-account', "forget the user's own credentials: use the server's service account again")
     .option('--json', 'print JSON only')
     .action(
       async (
         logins: string[],
-        opts: { group?: string; contacts?: boolean; calendar?: boolean; json?: boolean },
+        opts: CredentialFlags & {
+          group?: string;
+          contacts?: boolean;
+          calendar?: boolean;
+          serverAccount?: boolean;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
-        if (opts.group === undefined && opts.contacts === undefined && opts.calendar === undefined) {
-          throw new LiaisonError('Usage', 'nothing to change: give --group, --contacts or --calendar');
+        const credentials = hasCredentialFlags(opts) || opts.serverAccount === true;
+        if (
+          opts.group === undefined &&
+          opts.contacts === undefined &&
+          opts.calendar === undefined &&
+          !credentials
+        ) {
+          throw new LiaisonError(
+            'Usage',
+            'nothing to change: give --group, --contacts, --calendar, credentials or --server-account',
+          );
+        }
+        if (credentials && logins.length !== 1) {
+          throw new LiaisonError('Usage', 'credentials are set for one user at a time');
+        }
+        if (opts.serverAccount && hasCredentialFlags(opts)) {
+          throw new LiaisonError('Usage', '--server-account cannot be combined with new credentials');
         }
         await withApp(cmd, async (app) => {
           const probe = await app.repos.users.setMany(logins, {});
           if (probe.unknown.length > 0)
             throw new LiaisonError('Usage', `unknown user: ${probe.unknown.join(', ')}`);
+          // Credentials first: they are the part that can fail (key, server kind), and a
+          // failure then changes nothing.
+          let changed: UserRecord | undefined;
+          const [login] = logins;
+          if (credentials && login !== undefined) {
+            const before = await app.repos.users.get(login);
+            const auth = userCredential(
+              await authFromFlags(
+                opts,
+                `server ${before?.server ?? '?'} for user ${login}`,
+                before?.mailboxUsername,
+              ),
+            );
+            changed = await credentialsOf(app).setUserCredential(login, auth ?? null);
+          }
           const result = await app.repos.users.setMany(logins, {
             ...(opts.group !== undefined ? { serverGroup: opts.group } : {}),
             ...(opts.contacts !== undefined ? { contactsEnabled: opts.contacts } : {}),
             ...(opts.calendar !== undefined ? { calendarEnabled: opts.calendar } : {}),
           });
-          if (opts.json) printJson(result);
-          else say(`Updated ${result.updated.length} user(s): ${result.updated.join(', ')}`);
+          const own = changed && {
+            login: changed.login,
+            mailboxUsername: changed.mailboxUsername,
+            hasSecret: changed.hasSecret,
+          };
+          if (opts.json) printJson(own ? { ...result, credentials: own } : result);
+          else {
+            say(`Updated ${result.updated.length} user(s): ${result.updated.join(', ')}`);
+            if (changed) {
+              say(
+                changed.hasSecret
+                  ? `User ${changed.login} now opens their mailbox with their own credentials (${credentialText(changed)}), stored encrypted`
+                  : `User ${changed.login} now opens their mailbox with the server's service account`,
+              );
+            }
+          }
         });
       },
     );

@@ -27,6 +27,7 @@ export {
   type MailboxServerKind,
   type MailboxServerRecord,
   type NewMailboxServer,
+  type ServerChanges,
   type ServerOptions,
   ServerRepo,
 } from './server-repo.js';
@@ -40,6 +41,7 @@ export type { EditOptions, ItemPatch, UserItemRecord } from './user-item-repo.js
 export {
   type CollectionSummary,
   type NewUser,
+  type StoredUserCredential,
   type UserChanges,
   type UserFilter,
   type UserRecord,

@@ -244,9 +244,27 @@ const initial: Migration = {
   },
 };
 
-/** Every migration, in order; keys sort in the order they apply. */
-const MIGRATIONS: Readonly<Record<string, Migration>> = {
+/**
+ * Users may carry mailbox credentials of their own instead of the server's service
+ * account. Both columns are nullable: null means "use the server's account". The secret is
+ * encrypted by the credentials service before it reaches the database.
+ */
+const userCredentials: Migration = {
+  async up(db: AnyDb) {
+    // One column per statement: SQLite's ALTER TABLE adds a single column at a time.
+    await db.schema.alterTable('users').addColumn('mailbox_username', 'text').execute();
+    await db.schema.alterTable('users').addColumn('mailbox_secret', 'text').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('users').dropColumn('mailbox_secret').execute();
+    await db.schema.alterTable('users').dropColumn('mailbox_username').execute();
+  },
+};
+
+/** Every migration, in order; keys sort in the order they apply. Exported for upgrade tests. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
+  '0002_user_credentials': userCredentials,
 };
 
 const provider: MigrationProvider = {

@@ -37,6 +37,13 @@ export interface UserTable {
   calendar_enabled: Flag;
   /** JSON object. */
   preferences: string;
+  /**
+   * The user's own login on the mailbox server, for basic auth; null when the user has no
+   * credentials of their own, or when `mailbox_secret` is a bearer token.
+   */
+  mailbox_username: string | null;
+  /** The user's own encrypted password or token; null to use the server's service account. */
+  mailbox_secret: string | null;
   created_at: string;
   updated_at: string;
 }

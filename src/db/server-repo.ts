@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { Selectable, Updateable } from 'kysely';
 import { LiaisonError } from '../domain/errors.js';
 import type { FieldValue } from '../domain/fields.js';
 import { type Clock, isoAt, systemClock } from './clock.js';
@@ -15,7 +15,10 @@ export const MAILBOX_SERVER_KINDS: readonly MailboxServerKind[] = ['vdir', 'dav'
 /** Adapter options (TLS exceptions, batch sizes, …), as JSON. */
 export type ServerOptions = { readonly [key: string]: FieldValue };
 
-/** A mailbox server as stored; the credential itself never leaves the repository. */
+/**
+ * A mailbox server as stored. The encrypted credential is not part of it (only
+ * `getSecret` returns it), so a record can be printed or serialized as it is.
+ */
 export interface MailboxServerRecord {
   readonly id: string;
   readonly name: string;
@@ -32,6 +35,22 @@ export interface NewMailboxServer {
   readonly kind: MailboxServerKind;
   readonly url: string;
   readonly options?: ServerOptions;
+  /** The credential, already encrypted: the repository stores text, it never encrypts. */
+  readonly secret?: string | null;
+}
+
+/** Changes to a server; absent fields stay as they are. */
+export interface ServerChanges {
+  readonly url?: string;
+  /** Replaces the whole options object. */
+  readonly options?: ServerOptions;
+  /** The new encrypted credential, or null to remove it. */
+  readonly secret?: string | null;
+  /**
+   * New encrypted secrets for users of this server who carry their own credentials
+   * (re-encrypted for a new URL), written in the same transaction.
+   */
+  readonly userSecrets?: readonly { readonly login: string; readonly secret: string }[];
 }
 
 function toRecord(row: Selectable<MailboxServerTable>): MailboxServerRecord {
@@ -44,6 +63,12 @@ function toRecord(row: Selectable<MailboxServerTable>): MailboxServerRecord {
     hasSecret: row.secret !== null,
     createdAt: row.created_at,
   };
+}
+
+function notFound(name: string): LiaisonError {
+  return new LiaisonError('NotFound', `There is no mailbox server named ${name}`, {
+    context: { server: name },
+  });
 }
 
 /** Mailbox servers: users' mailboxes live on one of them. */
@@ -67,7 +92,7 @@ export class ServerRepo {
       kind: server.kind,
       url: server.url,
       options: toJson(server.options ?? {}),
-      secret: null,
+      secret: server.secret ?? null,
       created_at: now,
       updated_at: now,
     };
@@ -89,6 +114,76 @@ export class ServerRepo {
   async list(): Promise<MailboxServerRecord[]> {
     const rows = await this.database.db.selectFrom('mailbox_servers').selectAll().orderBy('name').execute();
     return rows.map(toRecord);
+  }
+
+  /**
+   * Changes a server and, in the same transaction, the secrets of its users listed in
+   * `changes.userSecrets`. Throws `NotFound` when there is no server of that name.
+   */
+  async update(name: string, changes: ServerChanges): Promise<MailboxServerRecord> {
+    const set: Updateable<MailboxServerTable> = {};
+    if (changes.url !== undefined) set.url = changes.url;
+    if (changes.options !== undefined) set.options = toJson(changes.options);
+    if (changes.secret !== undefined) set.secret = changes.secret;
+    await this.database.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('mailbox_servers')
+        .set({ ...set, updated_at: isoAt(this.clock()) })
+        .where('name', '=', name)
+        .returning('id')
+        .executeTakeFirst();
+      if (row === undefined) throw notFound(name);
+      for (const user of changes.userSecrets ?? []) {
+        await trx
+          .updateTable('users')
+          .set({ mailbox_secret: user.secret, updated_at: isoAt(this.clock()) })
+          .where('server_id', '=', row.id)
+          .where('login', '=', user.login)
+          .execute();
+      }
+    });
+    const updated = await this.get(name);
+    if (updated === null) throw notFound(name);
+    return updated;
+  }
+
+  /** Stores the server's encrypted credential (null removes it). Throws `NotFound` for an unknown server. */
+  async setSecret(name: string, secret: string | null): Promise<void> {
+    await this.update(name, { secret });
+  }
+
+  /** The server's encrypted credential, or null when none is stored. Throws `NotFound` for an unknown server. */
+  async getSecret(name: string): Promise<string | null> {
+    const row = await this.database.db
+      .selectFrom('mailbox_servers')
+      .select('secret')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (row === undefined) throw notFound(name);
+    return row.secret;
+  }
+
+  /**
+   * Any one encrypted secret stored in the database (a server's or a user's), or null when
+   * there is none: lets the credentials service check a key against what is stored before
+   * it encrypts anything new with it.
+   */
+  async anySecret(): Promise<string | null> {
+    const db = this.database.db;
+    const server = await db
+      .selectFrom('mailbox_servers')
+      .select('secret')
+      .where('secret', 'is not', null)
+      .limit(1)
+      .executeTakeFirst();
+    if (server?.secret) return server.secret;
+    const user = await db
+      .selectFrom('users')
+      .select('mailbox_secret')
+      .where('mailbox_secret', 'is not', null)
+      .limit(1)
+      .executeTakeFirst();
+    return user?.mailbox_secret ?? null;
   }
 
   /** The server of that name, or null. */

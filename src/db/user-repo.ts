@@ -32,7 +32,23 @@ export interface UserRecord {
   readonly contactsEnabled: boolean;
   readonly calendarEnabled: boolean;
   readonly preferences: UserPreferences;
+  /**
+   * The user's own login on the mailbox server, when they carry their own credentials
+   * with basic auth; null otherwise.
+   */
+  readonly mailboxUsername: string | null;
+  /** Whether the user carries an encrypted credential of their own (else the server's account is used). */
+  readonly hasSecret: boolean;
   readonly collections: Readonly<Record<CollectionKind, CollectionSummary>>;
+}
+
+/**
+ * A user's own mailbox credential, with the secret already encrypted. `username` null
+ * means the secret is a bearer token.
+ */
+export interface StoredUserCredential {
+  readonly username: string | null;
+  readonly secret: string;
 }
 
 export interface NewUser {
@@ -46,6 +62,8 @@ export interface NewUser {
   /** Off unless given (SPEC §1). */
   readonly contactsEnabled?: boolean;
   readonly calendarEnabled?: boolean;
+  /** The user's own credential, already encrypted; absent to use the server's account. */
+  readonly credential?: StoredUserCredential | null;
 }
 
 /** Settings an administrator changes on many users at once; absent fields stay as they are. */
@@ -65,6 +83,10 @@ export interface UserFilter {
 }
 
 type UserRow = Selectable<UserTable> & { server_name: string };
+
+function unknownUser(login: string): LiaisonError {
+  return new LiaisonError('NotFound', `There is no user with login ${login}`, { context: { user: login } });
+}
 
 /** Users, their mailbox settings and their collections' sync state. */
 export class UserRepo {
@@ -103,6 +125,8 @@ export class UserRepo {
           contacts_enabled: user.contactsEnabled === true ? 1 : 0,
           calendar_enabled: user.calendarEnabled === true ? 1 : 0,
           preferences: '{}',
+          mailbox_username: user.credential?.username ?? null,
+          mailbox_secret: user.credential?.secret ?? null,
           created_at: now,
           updated_at: now,
         })
@@ -183,6 +207,36 @@ export class UserRepo {
     return { updated: wanted.filter((l) => found.has(l)), unknown: wanted.filter((l) => !found.has(l)) };
   }
 
+  /**
+   * Stores the user's own credential (already encrypted), or removes it with null so that
+   * the server's account is used again. Throws `NotFound` for an unknown login.
+   */
+  async setCredential(login: string, credential: StoredUserCredential | null): Promise<void> {
+    const result = await this.database.db
+      .updateTable('users')
+      .set({
+        mailbox_username: credential?.username ?? null,
+        mailbox_secret: credential?.secret ?? null,
+        updated_at: isoAt(this.clock()),
+      })
+      .where('login', '=', login)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw unknownUser(login);
+  }
+
+  /** The user's own encrypted credential, or null when they use the server's account. Throws `NotFound` for an unknown login. */
+  async getCredential(login: string): Promise<StoredUserCredential | null> {
+    const row = await this.database.db
+      .selectFrom('users')
+      .select(['mailbox_username', 'mailbox_secret'])
+      .where('login', '=', login)
+      .executeTakeFirst();
+    if (row === undefined) throw unknownUser(login);
+    return row.mailbox_secret === null
+      ? null
+      : { username: row.mailbox_username, secret: row.mailbox_secret };
+  }
+
   private async withState(rows: readonly UserRow[]): Promise<UserRecord[]> {
     const states = new Map<string, CollectionSummary>();
     for (const ids of chunks(rows.map((r) => r.id))) {
@@ -214,6 +268,8 @@ export class UserRepo {
         contactsEnabled: r.contacts_enabled === 1,
         calendarEnabled: r.calendar_enabled === 1,
         preferences: fromJson<UserPreferences>(r.preferences, 'users.preferences'),
+        mailboxUsername: r.mailbox_secret === null ? null : r.mailbox_username,
+        hasSecret: r.mailbox_secret !== null,
         collections,
       };
     });

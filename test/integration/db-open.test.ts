@@ -39,8 +39,10 @@ describe.each(DIALECTS)('opening and migrating (%s)', (dialect) => {
       await again.migrate();
       const rows = await again.db.selectFrom('mailbox_servers').selectAll().execute();
       expect(rows).toEqual([]);
-      const migrations = await sql<{ name: string }>`select name from kysely_migration`.execute(again.db);
-      expect(migrations.rows.map((r) => r.name)).toEqual(['0001_initial']);
+      const migrations = await sql<{
+        name: string;
+      }>`select name from kysely_migration order by name`.execute(again.db);
+      expect(migrations.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_user_credentials']);
     } finally {
       await again.close();
     }

@@ -14,6 +14,13 @@ export interface DavServerConfig {
   readonly retries: number;
   /** Hrefs per addressbook-multiget / calendar-multiget (default 100). */
   readonly multigetBatch: number;
+  /**
+   * The address book to sync in each mailbox, by last path segment or display name (case
+   * ignored); absent: the user's default one. `ensureMailbox` creates it under this name.
+   */
+  readonly addressbook?: string;
+  /** The calendar to sync in each mailbox, as for {@link addressbook}. */
+  readonly calendar?: string;
 }
 
 export type DavAuth =

@@ -1,0 +1,320 @@
+import { createHash } from 'node:crypto';
+import { LiaisonError } from '../../domain/errors.js';
+import type { CollectionKind, Etag, Href, SyncToken, Uid } from '../../domain/ids.js';
+import { asEtag, asHref, asSyncToken } from '../../domain/ids.js';
+import { mapBounded } from '../bounded-map.js';
+import { itemName } from '../item-name.js';
+import type { ChangeSet, ItemRef, MailboxCollection, ReadResult, WriteResult } from '../port.js';
+import type { CollectionProtocol } from './collection-protocol.js';
+import { type RequestContext, requestError, statusError, uidConflict } from './dav-failure.js';
+import { displayUrl, isItemOf, lastSegment, memberPath, sameCollection } from './dav-href.js';
+import type { DiscoveredCollection } from './discovery-cache.js';
+import { MARKER_ITEM_NAME } from './marker-location.js';
+import { readItems } from './multiget.js';
+import { type DavResponse, propChildNames, propText } from './multistatus.js';
+import { hasSchedulingProperties, NO_SCHEDULE_REPLY, withClientScheduling } from './schedule-agent.js';
+import { reportChanges, SYNC_TOKEN } from './sync-collection.js';
+import type { WebDavClient } from './webdav-client.js';
+import { CALENDARSERVER_NS, clark, DAV_NS, type XmlName } from './xml-element.js';
+
+const GETETAG: XmlName = { ns: DAV_NS, local: 'getetag' };
+const RESOURCETYPE: XmlName = { ns: DAV_NS, local: 'resourcetype' };
+const COLLECTION = clark({ ns: DAV_NS, local: 'collection' });
+/** The CalendarServer extension both CardDAV and CalDAV servers commonly keep. */
+const GETCTAG: XmlName = { ns: CALENDARSERVER_NS, local: 'getctag' };
+
+/** What a {@link DavCollection} works with. */
+export interface DavCollectionSettings {
+  readonly client: WebDavClient;
+  readonly protocol: CollectionProtocol;
+  readonly collection: DiscoveredCollection;
+  readonly account: string;
+  /** Hrefs per multiget. */
+  readonly multigetBatch: number;
+  /** Multigets in flight at once. */
+  readonly concurrency: number;
+  /** The server schedules by itself (RFC 6638): see `schedule-agent.ts`. */
+  readonly autoSchedule: boolean;
+  /** Called when the collection turns out to be gone, so discovery runs again next time. */
+  readonly onGone: () => void;
+}
+
+/**
+ * One CardDAV address book or CalDAV calendar. Hrefs are canonical paths (`dav-href.ts`),
+ * etags are the server's, quotes included.
+ *
+ * The item at {@link MARKER_ITEM_NAME} is Liaison's sync marker when the server can hold it
+ * nowhere else (placement `item`): `list`, `changesSince` and `read` never show it, so the
+ * planner never sees it as a user's item. Its fixed UID keeps clients' items off its name.
+ */
+export class DavCollection implements MailboxCollection {
+  readonly kind: CollectionKind;
+  readonly location: string;
+  readonly probeFromListing = null;
+  readonly #s: DavCollectionSettings;
+  readonly #path: string;
+
+  constructor(settings: DavCollectionSettings) {
+    this.#s = settings;
+    this.kind = settings.protocol.kind;
+    this.#path = settings.collection.href;
+    this.location = displayUrl(settings.client.transport.url(this.#path));
+  }
+
+  async list(): Promise<ItemRef[]> {
+    const refs: ItemRef[] = [];
+    await this.#propfind(1, [GETETAG, RESOURCETYPE], (r) => {
+      if (!this.#isItem(r.href) || r.status === 404 || propChildNames(r, RESOURCETYPE).includes(COLLECTION)) {
+        return;
+      }
+      refs.push({ href: asHref(r.href), etag: this.#etagOf(r) });
+    });
+    return refs;
+  }
+
+  /**
+   * One PROPFIND of the collection itself. The fingerprint is the RFC 6578 sync-token where
+   * the server keeps change lists, else the CalendarServer getctag, else the collection's
+   * getetag. A server with none of them gets a digest of the full listing: not cheap, but
+   * the only fingerprint that still sees every change.
+   */
+  async probe(): Promise<string> {
+    const props = this.#s.collection.syncCollection ? [SYNC_TOKEN] : [GETCTAG, GETETAG];
+    let self: DavResponse | undefined;
+    await this.#propfind(0, props, (r) => {
+      self = r;
+    });
+    const token = self && propText(self, SYNC_TOKEN);
+    if (token) return `sync:${token}`;
+    const ctag = self && propText(self, GETCTAG);
+    if (ctag) return `ctag:${ctag}`;
+    const etag = self && propText(self, GETETAG);
+    if (etag) return `etag:${etag}`;
+    const lines = (await this.list()).map((ref) => `${ref.href}\0${ref.etag}\n`).sort();
+    return `list:${lines.length}:${createHash('sha256').update(lines.join('')).digest('hex')}`;
+  }
+
+  /** The collection's sync-token by a PROPFIND, or null where sync-collection is not offered. */
+  async currentToken(): Promise<SyncToken | null> {
+    if (!this.#s.collection.syncCollection) return null;
+    let token: string | undefined;
+    await this.#propfind(0, [SYNC_TOKEN], (r) => {
+      token = propText(r, SYNC_TOKEN);
+    });
+    // A server that offers the REPORT but not the property: its initial answer carries one.
+    if (!token) token = (await this.#changes(null)).token;
+    return asSyncToken(token);
+  }
+
+  async changesSince(token: SyncToken): Promise<ChangeSet | null> {
+    if (!this.#s.collection.syncCollection) return null;
+    const changes = await this.#changes(token);
+    const changed: ItemRef[] = [];
+    const unknown: string[] = [];
+    for (const [href, etag] of changes.changed) {
+      if (etag) changed.push({ href: asHref(href), etag: asEtag(etag) });
+      else unknown.push(href);
+    }
+    const removed = [...changes.removed].map(asHref);
+    // A server that leaves an etag out of a change: ask for it (gone meanwhile = removed).
+    const etags = await mapBounded(unknown, this.#s.concurrency, (href) => this.#currentEtag(href));
+    unknown.forEach((href, i) => {
+      const etag = etags[i];
+      if (etag) changed.push({ href: asHref(href), etag: asEtag(etag) });
+      else removed.push(asHref(href));
+    });
+    return { token: asSyncToken(changes.token), changed, removed };
+  }
+
+  read(hrefs: readonly Href[]): AsyncIterable<ReadResult> {
+    return readItems(hrefs, {
+      client: this.#s.client,
+      protocol: this.#s.protocol,
+      collection: this.#path,
+      context: this.#context(),
+      batch: this.#s.multigetBatch,
+      concurrency: this.#s.concurrency,
+      multiget: this.#s.collection.multiget,
+      hidden: (href) => this.#isMarker(href),
+      onGone: this.#s.onGone,
+    });
+  }
+
+  /**
+   * PUT with `If-None-Match: *` at the href derived from the UID. 412: an item is already
+   * there (AlreadyExists with that href); a UID conflict (RFC 4791 §5.3.2.1, RFC 6352
+   * §6.3.2.1) is AlreadyExists with the existing item's href when the server names it.
+   * The etag is the one the PUT answered, or null — never guessed by a later GET, which
+   * could describe someone else's newer version.
+   */
+  async create(uid: Uid, text: string): Promise<WriteResult> {
+    const href = asHref(memberPath(this.#path, itemName(uid, this.kind)));
+    const body = this.#scheduling(text) ? withClientScheduling(text, null) : text;
+    const context = this.#context(href);
+    const answer = await this.#s.client.exchange(
+      'PUT',
+      href,
+      { headers: { 'if-none-match': '*', 'content-type': this.#s.protocol.contentType }, body },
+      context,
+    );
+    if (answer.status >= 200 && answer.status < 300)
+      return { href, etag: writtenEtag(answer.header('etag')) };
+    if (answer.status === 412) {
+      throw requestError('AlreadyExists', answer.request, `an item already exists at ${href} (UID ${uid})`, {
+        href,
+      });
+    }
+    if (uidConflict(answer.preconditions) === undefined && answer.status === 404) this.#s.onGone();
+    throw statusError(answer.request, answer.status, answer.preconditions);
+  }
+
+  /** PUT with If-Match: 412 (or no item there) is PreconditionFailed. */
+  async update(href: Href, text: string, ifMatch: Etag): Promise<WriteResult> {
+    const context = this.#context(href);
+    let body = text;
+    if (this.#scheduling(text)) {
+      const stored = await this.#s.client.get(href, context);
+      if (stored === null || (stored.etag !== null && !sameEtag(stored.etag, ifMatch))) {
+        throw this.#changed(href, ifMatch, stored === null ? 'no item' : stored.etag);
+      }
+      body = withClientScheduling(text, stored.text);
+    }
+    const answer = await this.#s.client.exchange(
+      'PUT',
+      href,
+      { headers: { 'if-match': quotedEtag(ifMatch), 'content-type': this.#s.protocol.contentType }, body },
+      context,
+    );
+    if (answer.status >= 200 && answer.status < 300)
+      return { href, etag: writtenEtag(answer.header('etag')) };
+    if (answer.status === 412 || answer.status === 404 || answer.status === 410) {
+      throw this.#changed(href, ifMatch, answer.status === 412 ? 'another version' : 'no item');
+    }
+    if (answer.status >= 400 && answer.status < 500 && answer.status !== 401 && answer.status !== 429) {
+      // Servers that check the content before the precondition (Radicale) refuse a bad item
+      // even when it changed meanwhile; the change matters more: the planner must re-read.
+      const current = await this.#currentEtag(href);
+      if (current === null || !sameEtag(current, ifMatch)) throw this.#changed(href, ifMatch, current);
+    }
+    throw statusError(answer.request, answer.status, answer.preconditions);
+  }
+
+  /**
+   * DELETE with If-Match; an item already gone is done. Some servers answer 412 rather than
+   * 404 for an If-Match on a missing item, so a 412 is checked with one PROPFIND.
+   */
+  async delete(href: Href, ifMatch: Etag): Promise<void> {
+    const context = this.#context(href);
+    const headers = {
+      'if-match': quotedEtag(ifMatch),
+      ...(this.kind === 'calendar' && this.#s.autoSchedule ? NO_SCHEDULE_REPLY : {}),
+    };
+    const answer = await this.#s.client.exchange('DELETE', href, { headers }, context);
+    if ((answer.status >= 200 && answer.status < 300) || answer.status === 404 || answer.status === 410)
+      return;
+    if (answer.status === 412) {
+      const current = await this.#currentEtag(href);
+      if (current === null) return;
+      throw this.#changed(href, ifMatch, current);
+    }
+    throw statusError(answer.request, answer.status, answer.preconditions);
+  }
+
+  /** Runs sync-collection from `token`, members and the marker filtered out. */
+  #changes(token: string | null) {
+    return reportChanges(this.#s.client, this.#path, token, this.#context(), {
+      isItem: (href) => this.#isItem(href),
+    }).catch((e: unknown) => {
+      if (e instanceof LiaisonError && e.kind === 'NotFound') this.#s.onGone();
+      throw e;
+    });
+  }
+
+  /** The etag of one item by PROPFIND, or null when it does not exist. */
+  async #currentEtag(href: string): Promise<string | null> {
+    const { client } = this.#s;
+    const answer = await client.multistatus(
+      'PROPFIND',
+      href,
+      0,
+      `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>`,
+      this.#context(href),
+    );
+    if ('status' in answer) {
+      if (answer.status === 404 || answer.status === 410) return null;
+      throw statusError(answer.request, answer.status, answer.preconditions);
+    }
+    const response = answer.responses[0];
+    if (response === undefined || response.status === 404) return null;
+    return propText(response, GETETAG) ?? null;
+  }
+
+  async #propfind(depth: 0 | 1, props: readonly XmlName[], onResponse: (r: DavResponse) => void) {
+    try {
+      await this.#s.client.propfind(this.#path, depth, props, this.#context(), (r) => {
+        if (depth === 1 || sameCollection(r.href, this.#path)) onResponse(r);
+      });
+    } catch (e) {
+      if (e instanceof LiaisonError && e.kind === 'NotFound') this.#s.onGone();
+      throw e;
+    }
+  }
+
+  #etagOf(response: DavResponse): Etag {
+    const etag = propText(response, GETETAG);
+    if (!etag) {
+      // Leaving the item out would read as a deletion; stop instead.
+      throw new LiaisonError(
+        'InvalidData',
+        `${this.#s.client.server}: the listing of ${this.#path} gives no etag for ${response.href}`,
+        { context: { ...this.#context(response.href), server: this.#s.client.server } },
+      );
+    }
+    return asEtag(etag);
+  }
+
+  #changed(href: string, expected: Etag, found: string | null): LiaisonError {
+    return new LiaisonError(
+      'PreconditionFailed',
+      `${this.#s.client.server}: ${href} changed since it was listed (expected etag ${expected}, found ${found ?? 'none'})`,
+      { context: { ...this.#context(href), server: this.#s.client.server } },
+    );
+  }
+
+  #scheduling(text: string): boolean {
+    return this.kind === 'calendar' && this.#s.autoSchedule && hasSchedulingProperties(text);
+  }
+
+  #isItem(href: string): boolean {
+    return isItemOf(this.#path, href) && !this.#isMarker(href);
+  }
+
+  #isMarker(href: string): boolean {
+    return this.kind === 'calendar' && isItemOf(this.#path, href) && lastSegment(href) === MARKER_ITEM_NAME;
+  }
+
+  #context(href?: string): RequestContext {
+    return href === undefined
+      ? { user: this.#s.account, collection: this.#path }
+      : { user: this.#s.account, collection: this.#path, href };
+  }
+}
+
+/** Whether two etags are the same, quoted or not. */
+function sameEtag(a: string, b: string): boolean {
+  return quotedEtag(a.trim()) === quotedEtag(b.trim());
+}
+
+/** RFC 9110 §8.8.3: an entity-tag is quoted; some servers' getetag values are not. */
+function quotedEtag(etag: string): string {
+  return /^(W\/)?".*"$/.test(etag) ? etag : `"${etag}"`;
+}
+
+/**
+ * The etag a PUT answered with, or null. A weak etag (RFC 9110 §8.8.1) cannot be used with
+ * If-Match, and says the server changed what it stored: the next listing gives the etag.
+ */
+function writtenEtag(header: string | undefined): Etag | null {
+  if (header === undefined || header.trim() === '' || header.trim().startsWith('W/')) return null;
+  return asEtag(header.trim());
+}

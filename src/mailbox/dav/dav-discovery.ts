@@ -1,0 +1,320 @@
+/**
+ * Service discovery: from the configured URL to a user's address book and calendar.
+ *
+ * 1. The service account's principal: RFC 6764 §5 — PROPFIND DAV:current-user-principal
+ *    (RFC 5397) on the configured path, then on /.well-known/caldav and /.well-known/carddav,
+ *    following redirects on the same origin (credentials never go elsewhere).
+ * 2. The mailbox user's principal. The server account is a service account allowed into
+ *    every mailbox, so the user's principal is found by convention: an absolute path or URL
+ *    given as the account is used as is; otherwise `{principal-collection-set}/ACCOUNT/`
+ *    (RFC 3744 §5.8) for each set the service principal names, then `{root}/ACCOUNT/`
+ *    (Radicale's layout). The first that answers with a home set wins.
+ * 3. The home sets (RFC 6352 §7.1.1 addressbook-home-set, RFC 4791 §6.2.1
+ *    calendar-home-set), listed with Depth 1; the configured collection, or else the user's
+ *    default one (by name, then the first by path) is chosen.
+ */
+import type { CollectionKind } from '../../domain/ids.js';
+import { COLLECTION_KINDS } from '../../domain/ids.js';
+import { CALDAV } from './caldav-protocol.js';
+import { CARDDAV } from './carddav-protocol.js';
+import type { CollectionProtocol } from './collection-protocol.js';
+import type { DavServerConfig } from './dav-config.js';
+import { type RequestContext, requestError, statusError } from './dav-failure.js';
+import { encodeSegment, lastSegment, sameCollection, withSlash } from './dav-href.js';
+import type { DiscoveredCollection, DiscoveredMailbox } from './discovery-cache.js';
+import { MARKER_COLLECTION_SEGMENT } from './marker-location.js';
+import { type DavResponse, propChildNames, propHrefs, propOf, propText } from './multistatus.js';
+import { propfindBody } from './request-bodies.js';
+import type { WebDavClient } from './webdav-client.js';
+import { clark, DAV_NS, type XmlName } from './xml-element.js';
+
+const dav = (local: string): XmlName => ({ ns: DAV_NS, local });
+const CURRENT_USER_PRINCIPAL = dav('current-user-principal');
+const PRINCIPAL_COLLECTION_SET = dav('principal-collection-set');
+const RESOURCETYPE = dav('resourcetype');
+const DISPLAYNAME = dav('displayname');
+export const SUPPORTED_REPORT_SET = dav('supported-report-set');
+
+/** The protocol of each collection kind. */
+export const PROTOCOLS: Readonly<Record<CollectionKind, CollectionProtocol>> = {
+  contacts: CARDDAV,
+  calendar: CALDAV,
+};
+
+/**
+ * DAV header tokens of a server that schedules by itself: RFC 6638 §2's, and the spelling
+ * Xandikos advertises. A server claiming to schedule is believed; the precautions cost
+ * nothing where it does not.
+ */
+const AUTO_SCHEDULE_TOKENS = new Set(['calendar-auto-schedule', 'calendar-auto-scheduling']);
+
+/** The service account's view of the server. */
+export interface ServiceContext {
+  /** The path discovery found the server at (where `/ACCOUNT/` principals are looked for). */
+  readonly root: string;
+  readonly principal: string;
+  readonly principalCollections: readonly string[];
+  /** The service principal's own home sets. */
+  readonly homes: Readonly<Record<CollectionKind, string | null>>;
+}
+
+/** A principal and its home sets. */
+export interface PrincipalHomes {
+  readonly principal: string;
+  readonly homes: Readonly<Record<CollectionKind, string | null>>;
+}
+
+const MAX_REDIRECTS = 5;
+
+export class DavDiscovery {
+  #service: Promise<ServiceContext> | undefined;
+
+  constructor(
+    private readonly client: WebDavClient,
+    private readonly config: DavServerConfig,
+  ) {}
+
+  /** Step 1, once per instance (a failure is not kept: the next call tries again). */
+  service(): Promise<ServiceContext> {
+    if (this.#service === undefined) {
+      this.#service = this.#findService();
+      this.#service.catch(() => {
+        this.#service = undefined;
+      });
+    }
+    return this.#service;
+  }
+
+  /** Steps 2 and 3 for `account`: its principal, home sets and chosen collections. */
+  async discover(account: string): Promise<DiscoveredMailbox> {
+    const { principal, homes } = await this.principal(account);
+    const collections: Record<CollectionKind, DiscoveredCollection | null> = {
+      contacts: null,
+      calendar: null,
+    };
+    const listings = new Map<string, DavResponse[] | null>();
+    for (const kind of COLLECTION_KINDS) {
+      const home = homes[kind];
+      if (home === null) continue;
+      let listing = listings.get(home);
+      if (listing === undefined) {
+        listing = await this.listHome(home, account);
+        listings.set(home, listing);
+      }
+      collections[kind] = listing === null ? null : this.choose(kind, listing);
+    }
+    const calendarPlace = collections.calendar?.href ?? homes.calendar;
+    const autoSchedule =
+      calendarPlace === null
+        ? false
+        : (await this.client.options(calendarPlace, { user: account })).some((t) =>
+            AUTO_SCHEDULE_TOKENS.has(t),
+          );
+    return { account, principal, homes, collections, autoSchedule };
+  }
+
+  /** Step 2: the principal of `account` and its home sets. */
+  async principal(account: string): Promise<PrincipalHomes> {
+    const service = await this.service();
+    const context: RequestContext = { user: account };
+    const props = [RESOURCETYPE, CALDAV.homeSet, CARDDAV.homeSet];
+    const tried: string[] = [];
+    let denied = 0;
+    for (const candidate of this.#principalCandidates(account, service)) {
+      tried.push(candidate);
+      const answer = await this.client.multistatus('PROPFIND', candidate, 0, propfindBody(props), context);
+      if ('status' in answer) {
+        if (answer.status === 401) throw statusError(answer.request, answer.status, answer.preconditions);
+        if (answer.status === 403) denied++;
+        continue;
+      }
+      const response = answer.responses[0];
+      const homes = response === undefined ? null : homesOf(response);
+      if (homes !== null && (homes.contacts !== null || homes.calendar !== null)) {
+        return { principal: response?.href ?? candidate, homes };
+      }
+    }
+    const where = `${this.config.name}: no principal with a home set found for user ${account} (tried ${tried.join(', ')})`;
+    if (denied === tried.length && denied > 0) {
+      throw requestError(
+        'AccessDenied',
+        {
+          server: this.config.name,
+          method: 'PROPFIND',
+          url: this.client.transport.url(tried[0] ?? '/'),
+          context,
+        },
+        `the service account may not read the principal: grant it access to every mailbox (${where})`,
+      );
+    }
+    throw requestError(
+      'NotFound',
+      {
+        server: this.config.name,
+        method: 'PROPFIND',
+        url: this.client.transport.url(tried[0] ?? '/'),
+        context,
+      },
+      `${where}: create the user on the server (Radicale: the user logs in once), or give the principal's path as the mailbox account`,
+    );
+  }
+
+  /** Step 3: the members of a home set (null when the home set does not exist yet). */
+  async listHome(home: string, account: string): Promise<DavResponse[] | null> {
+    const props = [
+      RESOURCETYPE,
+      DISPLAYNAME,
+      SUPPORTED_REPORT_SET,
+      ...CALDAV.listingProps,
+      ...CARDDAV.listingProps,
+    ];
+    const answer = await this.client.multistatus('PROPFIND', home, 1, propfindBody(props), {
+      user: account,
+      collection: home,
+    });
+    if ('status' in answer) {
+      if (answer.status === 404) return null;
+      throw statusError(answer.request, answer.status, answer.preconditions);
+    }
+    // Xandikos answers 207 with a 404 response for a home set that does not exist.
+    const self = answer.responses.find((r) => sameCollection(r.href, home));
+    if (self?.status === 404 || self?.status === 410) return null;
+    return [...answer.responses];
+  }
+
+  /**
+   * The collection of `kind` to sync among a home set's members: the configured one (by
+   * last segment or display name), else the first default-named, else the first by path.
+   * Liaison's own marker calendar is never chosen.
+   */
+  choose(kind: CollectionKind, listing: readonly DavResponse[]): DiscoveredCollection | null {
+    const protocol = PROTOCOLS[kind];
+    const wanted = (kind === 'contacts' ? this.config.addressbook : this.config.calendar)?.toLowerCase();
+    const candidates = listing
+      .filter((r) => protocol.suitable(r) && lastSegment(r.href) !== MARKER_COLLECTION_SEGMENT)
+      .map((r) => ({
+        response: r,
+        names: [lastSegment(r.href).toLowerCase(), (propText(r, DISPLAYNAME) ?? '').toLowerCase()],
+      }))
+      .sort((a, b) => (a.response.href < b.response.href ? -1 : a.response.href > b.response.href ? 1 : 0));
+    let chosen: DavResponse | undefined;
+    if (wanted !== undefined) {
+      chosen = candidates.find((c) => c.names.includes(wanted))?.response;
+    } else {
+      const rank = (names: string[]) => {
+        const ranks = names.map((n) => protocol.defaultNames.indexOf(n)).filter((i) => i >= 0);
+        return ranks.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...ranks);
+      };
+      chosen = [...candidates].sort((a, b) => rank(a.names) - rank(b.names))[0]?.response;
+    }
+    return chosen === undefined ? null : describeCollection(chosen, protocol);
+  }
+
+  #principalCandidates(account: string, service: ServiceContext): string[] {
+    if (/^https?:\/\//i.test(account) || account.startsWith('/')) {
+      return [withSlash(this.client.path(this.client.transport.url(account, { user: account }).href))];
+    }
+    const segment = `${encodeSegment(account)}/`;
+    const candidates = [
+      ...service.principalCollections.map((set) => withSlash(set) + segment),
+      withSlash(service.root) + segment,
+      `/${segment}`,
+    ];
+    return [...new Set(candidates)];
+  }
+
+  async #findService(): Promise<ServiceContext> {
+    const basePath = this.client.path(this.client.transport.base.href);
+    const starts = [
+      ...new Set([
+        ...(basePath === '/' ? [] : [basePath]),
+        '/.well-known/caldav',
+        '/.well-known/carddav',
+        basePath,
+      ]),
+    ];
+    const props = [CURRENT_USER_PRINCIPAL, PRINCIPAL_COLLECTION_SET];
+    for (const start of starts) {
+      let path = start;
+      for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+        const answer = await this.client.multistatus('PROPFIND', path, 0, propfindBody(props), {});
+        if (!('status' in answer)) {
+          const response = answer.responses[0];
+          const principal =
+            response === undefined ? undefined : propHrefs(response, CURRENT_USER_PRINCIPAL)[0];
+          if (response !== undefined && principal !== undefined) {
+            return this.#serviceContext(path, principal, propHrefs(response, PRINCIPAL_COLLECTION_SET));
+          }
+          break;
+        }
+        const location = answer.header('location');
+        if (answer.status >= 300 && answer.status < 400 && location !== undefined) {
+          // RFC 6764 §5: follow the well-known redirect (only on this origin: see DavTransport.url).
+          path = this.client.path(this.client.transport.url(location).href);
+          continue;
+        }
+        if (answer.status === 401) throw statusError(answer.request, answer.status, answer.preconditions);
+        break;
+      }
+    }
+    throw requestError(
+      'NotFound',
+      { server: this.config.name, method: 'PROPFIND', url: this.client.transport.base, context: {} },
+      `no DAV:current-user-principal found at ${starts.join(', ')}: check the server URL`,
+    );
+  }
+
+  async #serviceContext(root: string, principal: string, sets: readonly string[]): Promise<ServiceContext> {
+    const ms = await this.client.propfind(
+      principal,
+      0,
+      [PRINCIPAL_COLLECTION_SET, CALDAV.homeSet, CARDDAV.homeSet],
+      {},
+    );
+    const response = ms.responses[0];
+    const own = response === undefined ? [] : propHrefs(response, PRINCIPAL_COLLECTION_SET);
+    return {
+      root,
+      principal,
+      principalCollections: [...new Set([...own, ...sets])],
+      homes:
+        response === undefined
+          ? { contacts: null, calendar: null }
+          : (homesOf(response) ?? { contacts: null, calendar: null }),
+    };
+  }
+}
+
+function homesOf(response: DavResponse): Record<CollectionKind, string | null> | null {
+  if (response.status !== null && response.status >= 300) return null;
+  return {
+    contacts: propHrefs(response, CARDDAV.homeSet)[0] ?? null,
+    calendar: propHrefs(response, CALDAV.homeSet)[0] ?? null,
+  };
+}
+
+/** The reports a collection lists in DAV:supported-report-set (RFC 3253 §3.1.5), or null when it lists none. */
+export function supportedReports(response: DavResponse): Set<string> | null {
+  const set = propOf(response, SUPPORTED_REPORT_SET);
+  if (set === undefined) return null;
+  const reports = new Set<string>();
+  for (const supported of set.children) {
+    for (const report of supported.children) for (const name of report.children) reports.add(clark(name));
+  }
+  return reports;
+}
+
+function describeCollection(response: DavResponse, protocol: CollectionProtocol): DiscoveredCollection {
+  const reports = supportedReports(response);
+  return {
+    href: withSlash(response.href),
+    displayName: propText(response, DISPLAYNAME) ?? lastSegment(response.href),
+    syncCollection: reports?.has(clark({ ns: DAV_NS, local: 'sync-collection' })) ?? false,
+    multiget: reports === null || reports.has(clark(protocol.multiget)),
+  };
+}
+
+/** The resource types of a listed member, as Clark names. */
+export function resourceTypes(response: DavResponse): string[] {
+  return propChildNames(response, RESOURCETYPE);
+}

@@ -1,0 +1,127 @@
+/**
+ * RFC 6578 collection synchronization: what changed in a collection since a token.
+ */
+import { LiaisonError } from '../../domain/errors.js';
+import { type RequestContext, requestError, statusError, VALID_SYNC_TOKEN } from './dav-failure.js';
+import { sameCollection } from './dav-href.js';
+import { type DavResponse, propText } from './multistatus.js';
+import { syncCollectionBody } from './request-bodies.js';
+import type { WebDavClient } from './webdav-client.js';
+import { DAV_NS, type XmlName } from './xml-element.js';
+
+export const SYNC_TOKEN: XmlName = { ns: DAV_NS, local: 'sync-token' };
+const GETETAG: XmlName = { ns: DAV_NS, local: 'getetag' };
+
+/** Changes since a token, merged over every page of the answer. */
+export interface SyncChanges {
+  readonly token: string;
+  /** Changed or new members with their etag (null when the server left it out). */
+  readonly changed: ReadonlyMap<string, string | null>;
+  readonly removed: ReadonlySet<string>;
+}
+
+/** Options of {@link reportChanges}. */
+export interface SyncOptions {
+  /** Whether a member href is an item to report (not a sub-collection, not Liaison's marker). */
+  readonly isItem: (href: string) => boolean;
+  /** Most pages followed before giving up (a server that never finishes). Default 10 000. */
+  readonly maxPages?: number;
+}
+
+/**
+ * Runs sync-collection REPORTs from `token` (null: the initial listing) until the answer is
+ * complete. RFC 6578 §3.6: a response for the collection itself with status 507 means more
+ * results remain; the request is repeated with the token that page returned, and later
+ * pages override earlier ones for the same href.
+ *
+ * Throws `InvalidSyncToken` when the server refuses the token: 403 or 409 with the
+ * DAV:valid-sync-token precondition (§3.2), or 410. Xandikos answers 500 to a token it
+ * cannot read; a 500 for a token on a collection that otherwise answers (one PROPFIND of
+ * its sync-token) is read the same way — at worst a spurious full listing, never data loss.
+ */
+export async function reportChanges(
+  client: WebDavClient,
+  collection: string,
+  token: string | null,
+  context: RequestContext,
+  options: SyncOptions,
+): Promise<SyncChanges> {
+  const changed = new Map<string, string | null>();
+  const removed = new Set<string>();
+  const maxPages = options.maxPages ?? 10_000;
+  let current = token;
+  for (let page = 1; ; page++) {
+    let truncated = false;
+    const onResponse = (response: DavResponse) => {
+      if (sameCollection(response.href, collection)) {
+        if (response.status === 507) truncated = true;
+        return;
+      }
+      if (!options.isItem(response.href)) return;
+      if (response.status === 404 || response.status === 410) {
+        changed.delete(response.href);
+        removed.add(response.href);
+      } else if (response.propstats.some((ps) => ps.status >= 200 && ps.status < 300)) {
+        removed.delete(response.href);
+        changed.set(response.href, propText(response, GETETAG) ?? null);
+      }
+    };
+    const answer = await client.multistatus(
+      'REPORT',
+      collection,
+      0,
+      syncCollectionBody(current, [GETETAG]),
+      context,
+      onResponse,
+    );
+    if ('status' in answer) {
+      const { status, preconditions, request } = answer;
+      const refused = preconditions.some((p) => p.name === VALID_SYNC_TOKEN);
+      if (current !== null && (refused || status === 410)) {
+        throw requestError(
+          'InvalidSyncToken',
+          request,
+          `answered ${status}: the sync token is no longer valid`,
+        );
+      }
+      if (current !== null && status === 500 && (await answersOtherwise(client, collection, context))) {
+        throw requestError(
+          'InvalidSyncToken',
+          request,
+          'answered 500 to this sync token while the collection answers otherwise: treating the token as invalid',
+        );
+      }
+      throw statusError(request, status, preconditions);
+    }
+    const next = answer.syncToken;
+    if (next === null || next === '') {
+      throw new LiaisonError(
+        'InvalidData',
+        `${client.server}: a sync-collection answer for ${collection} has no sync token`,
+        {
+          context: { ...context, server: client.server, collection },
+        },
+      );
+    }
+    if (!truncated) return { token: next, changed, removed };
+    if (next === current || page >= maxPages) {
+      // A change list that never completes is no change list: sync lists everything instead.
+      throw new LiaisonError(
+        'InvalidSyncToken',
+        `${client.server}: the change list of ${collection} stays truncated after ${page} page(s): list the collection instead`,
+        { context: { ...context, server: client.server, collection } },
+      );
+    }
+    current = next;
+  }
+}
+
+/** Whether the collection answers a PROPFIND of its sync-token (the server is otherwise fine). */
+async function answersOtherwise(client: WebDavClient, collection: string, context: RequestContext) {
+  try {
+    await client.propfind(collection, 0, [SYNC_TOKEN], context);
+    return true;
+  } catch {
+    return false;
+  }
+}
