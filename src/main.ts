@@ -9,18 +9,29 @@ import {
   type MailboxServerRecord,
   openDatabase,
   type Repositories,
+  type UserRecord,
 } from './db/index.js';
 import { LiaisonError } from './domain/errors.js';
 import { appointmentCodec } from './formats/appointment-codec.js';
+import type { DavServerConfig, ServerCapabilities } from './mailbox/dav/dav-config.js';
+import { DavMailboxServer } from './mailbox/dav/dav-mailbox-server.js';
+import { testDavServer } from './mailbox/dav/test-dav-server.js';
 import type { MailboxServer } from './mailbox/port.js';
 import { VdirMailboxServer } from './mailbox/vdir/vdir-mailbox-server.js';
+import { ServerCredentials } from './secrets/server-credentials.js';
 import type { SyncRunDeps, SyncUser } from './sync/run-ports.js';
 
 export interface App {
   readonly database: Database;
   readonly repos: Repositories;
-  /** The adapter for a configured mailbox server. */
-  mailboxServer(record: MailboxServerRecord): MailboxServer;
+  /**
+   * The adapter for a configured mailbox server; with `user`, one that signs in with that
+   * user's own credentials when they carry some.
+   */
+  mailboxServer(record: MailboxServerRecord, user?: UserRecord | null): Promise<MailboxServer>;
+  /** Connects to a CardDAV/CalDAV server and reports what it supports (`liaison server test`). */
+  testServer(config: DavServerConfig, account?: string): Promise<ServerCapabilities>;
+  readonly credentials: ServerCredentials;
   /** Everything a sync run needs. */
   syncDeps(onProgress?: SyncRunDeps['onProgress']): SyncRunDeps;
   close(): Promise<void>;
@@ -36,21 +47,32 @@ export async function openApp(url: string): Promise<App> {
     throw e;
   }
   const repos = createRepositories(database, { span: (a) => appointmentCodec.span(a) });
+  const credentials = new ServerCredentials(repos);
   const servers = new Map<string, MailboxServer>();
+  const davServers: DavMailboxServer[] = [];
 
-  const mailboxServer = (record: MailboxServerRecord): MailboxServer => {
-    const known = servers.get(record.name);
+  const mailboxServer = async (
+    record: MailboxServerRecord,
+    user?: UserRecord | null,
+  ): Promise<MailboxServer> => {
+    // A user with credentials of their own gets a connection of their own.
+    const key = user?.hasSecret ? `${record.name}\0${user.login}` : record.name;
+    const known = servers.get(key);
     if (known) return known;
     let made: MailboxServer;
     if (record.kind === 'vdir') made = new VdirMailboxServer(record.url);
-    else {
+    else if (record.kind === 'dav') {
+      const dav = new DavMailboxServer(await credentials.davConfig(record, user?.hasSecret ? user : null));
+      davServers.push(dav);
+      made = dav;
+    } else {
       throw new LiaisonError(
         'Config',
         `mailbox server ${record.name} is of kind ${record.kind}, which this version cannot connect to`,
         { context: { server: record.name } },
       );
     }
-    servers.set(record.name, made);
+    servers.set(key, made);
     return made;
   };
 
@@ -58,7 +80,9 @@ export async function openApp(url: string): Promise<App> {
   return {
     database,
     repos,
+    credentials,
     mailboxServer,
+    testServer: (config, account) => testDavServer(config, account),
     syncDeps: (onProgress) => ({
       listUsers: async () =>
         (await repos.users.list()).map(
@@ -79,7 +103,7 @@ export async function openApp(url: string): Promise<App> {
             'Config',
             `mailbox server ${user.server} of user ${user.login} does not exist`,
           );
-        return mailboxServer(record).open(user.account);
+        return (await mailboxServer(record, await repos.users.get(user.login))).open(user.account);
       },
       contacts: repos.contactSync,
       calendar: repos.appointmentSync,
@@ -99,6 +123,9 @@ export async function openApp(url: string): Promise<App> {
       holder,
       ...(onProgress ? { onProgress } : {}),
     }),
-    close: () => database.close(),
+    close: async () => {
+      await Promise.all(davServers.map((d) => d.close()));
+      await database.close();
+    },
   };
 }

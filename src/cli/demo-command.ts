@@ -25,7 +25,7 @@ const PEOPLE = [
  */
 async function seed(app: App, mailboxDir: string): Promise<void> {
   const server = await app.repos.servers.add({ name: 'demo-files', kind: 'vdir', url: mailboxDir });
-  const adapter = app.mailboxServer(server);
+  const adapter = await app.mailboxServer(server);
   const now = new Date();
   for (const p of PEOPLE) {
     await adapter.ensureMailbox(p.login);

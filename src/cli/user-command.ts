@@ -78,7 +78,7 @@ export function registerUser(program: Command): void {
           // users in bulk must not depend on the server being up and most servers make a
           // user's collections themselves (`server test NAME --user LOGIN` checks them).
           if (server.kind === 'vdir' || opts.createCollections) {
-            await app.mailboxServer(server).ensureMailbox(opts.mailbox);
+            await (await app.mailboxServer(server)).ensureMailbox(opts.mailbox);
           }
           const rec = await app.repos.users.add({
             login,

@@ -82,7 +82,7 @@ async function portAccepts(port: number): Promise<boolean> {
 }
 
 describe('Cyrus test server', () => {
-  // One server for the whole file: starting one costs about half a second.
+  // One server for the whole file: each start costs 0.15-0.6 s (compiling the log shim included).
   let cyrus: CyrusServer;
   const as = (user: string) =>
     user === cyrus.adminUser ? auth(user, cyrus.adminPassword) : auth(user, cyrus.userPassword(user));

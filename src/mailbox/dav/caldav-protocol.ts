@@ -25,6 +25,7 @@ export function isCalendarFor(response: DavResponse, component: string): boolean
   return components === null || components.includes(component);
 }
 
+/** CalDAV's names, media type and MKCALENDAR, for the calendar collection. */
 export const CALDAV: CollectionProtocol = {
   kind: 'calendar',
   resourceType: CALENDAR,

@@ -7,6 +7,7 @@ import { CARDDAV_NS, clark, DAV_NS, type XmlName } from './xml-element.js';
 const ADDRESSBOOK: XmlName = { ns: CARDDAV_NS, local: 'addressbook' };
 const RESOURCETYPE: XmlName = { ns: DAV_NS, local: 'resourcetype' };
 
+/** CardDAV's names, media type and extended MKCOL, for the address book. */
 export const CARDDAV: CollectionProtocol = {
   kind: 'contacts',
   resourceType: ADDRESSBOOK,

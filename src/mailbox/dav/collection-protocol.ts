@@ -14,6 +14,7 @@ export interface MakeCollection {
   readonly body: string;
 }
 
+/** One protocol's part in a collection's requests (see the file comment). */
 export interface CollectionProtocol {
   readonly kind: CollectionKind;
   /** The DAV:resourcetype child marking a collection of this kind. */

@@ -37,6 +37,8 @@ export interface DavCollectionSettings {
   readonly autoSchedule: boolean;
   /** Called when the collection turns out to be gone, so discovery runs again next time. */
   readonly onGone: () => void;
+  /** Results per sync-collection page to ask for (DAV:limit); absent: none asked. */
+  readonly syncPageSize?: number;
 }
 
 /**
@@ -62,6 +64,24 @@ export class DavCollection implements MailboxCollection {
   }
 
   async list(): Promise<ItemRef[]> {
+    if (this.#s.collection.syncCollection) {
+      // RFC 6578 §3.8: an initial sync-collection REPORT (empty token) names every member
+      // with its etag. It is a full listing, not a change list, and servers answer it far
+      // faster than a Depth 1 PROPFIND (Radicale: about 0.5 s against 15-20 s for 10,000 items).
+      const all = await this.#changes(null);
+      const refs: ItemRef[] = [];
+      const unknown: string[] = [];
+      for (const [href, etag] of all.changed) {
+        if (etag) refs.push({ href: asHref(href), etag: asEtag(etag) });
+        else unknown.push(href);
+      }
+      const etags = await mapBounded(unknown, this.#s.concurrency, (href) => this.#currentEtag(href));
+      unknown.forEach((href, i) => {
+        const etag = etags[i];
+        if (etag) refs.push({ href: asHref(href), etag: asEtag(etag) });
+      });
+      return refs;
+    }
     const refs: ItemRef[] = [];
     await this.#propfind(1, [GETETAG, RESOURCETYPE], (r) => {
       if (!this.#isItem(r.href) || r.status === 404 || propChildNames(r, RESOURCETYPE).includes(COLLECTION)) {
@@ -73,23 +93,21 @@ export class DavCollection implements MailboxCollection {
   }
 
   /**
-   * One PROPFIND of the collection itself. The fingerprint is the RFC 6578 sync-token where
-   * the server keeps change lists, else the CalendarServer getctag, else the collection's
-   * getetag. A server with none of them gets a digest of the full listing: not cheap, but
-   * the only fingerprint that still sees every change.
+   * One small request: a Depth 0 PROPFIND of the collection's RFC 6578 sync-token where the
+   * server keeps change lists (every change to a member changes it, §4), else of the
+   * CalendarServer getctag (the same promise, from before RFC 6578). Each is asked alone:
+   * Radicale computes either by reading every item. A server with neither gets a digest of
+   * the Depth 1 listing (hrefs and etags): one larger request, but a collection's own
+   * getetag or getlastmodified need not change when a member does (RFC 4918 leaves it
+   * open), so nothing cheaper is sure to see every change.
    */
   async probe(): Promise<string> {
-    const props = this.#s.collection.syncCollection ? [SYNC_TOKEN] : [GETCTAG, GETETAG];
-    let self: DavResponse | undefined;
-    await this.#propfind(0, props, (r) => {
-      self = r;
-    });
-    const token = self && propText(self, SYNC_TOKEN);
-    if (token) return `sync:${token}`;
-    const ctag = self && propText(self, GETCTAG);
+    if (this.#s.collection.syncCollection) {
+      const token = await this.#ownProp(SYNC_TOKEN);
+      if (token) return `sync:${token}`;
+    }
+    const ctag = await this.#ownProp(GETCTAG);
     if (ctag) return `ctag:${ctag}`;
-    const etag = self && propText(self, GETETAG);
-    if (etag) return `etag:${etag}`;
     const lines = (await this.list()).map((ref) => `${ref.href}\0${ref.etag}\n`).sort();
     return `list:${lines.length}:${createHash('sha256').update(lines.join('')).digest('hex')}`;
   }
@@ -97,10 +115,7 @@ export class DavCollection implements MailboxCollection {
   /** The collection's sync-token by a PROPFIND, or null where sync-collection is not offered. */
   async currentToken(): Promise<SyncToken | null> {
     if (!this.#s.collection.syncCollection) return null;
-    let token: string | undefined;
-    await this.#propfind(0, [SYNC_TOKEN], (r) => {
-      token = propText(r, SYNC_TOKEN);
-    });
+    let token = await this.#ownProp(SYNC_TOKEN);
     // A server that offers the REPORT but not the property: its initial answer carries one.
     if (!token) token = (await this.#changes(null)).token;
     return asSyncToken(token);
@@ -159,12 +174,17 @@ export class DavCollection implements MailboxCollection {
     );
     if (answer.status >= 200 && answer.status < 300)
       return { href, etag: writtenEtag(answer.header('etag')) };
+    // A UID held by another item first: Xandikos reports it as a 412, but the item that
+    // holds the UID is not at our href (statusError names it when the server does).
+    if (uidConflict(answer.preconditions) !== undefined) {
+      throw statusError(answer.request, answer.status, answer.preconditions);
+    }
     if (answer.status === 412) {
       throw requestError('AlreadyExists', answer.request, `an item already exists at ${href} (UID ${uid})`, {
         href,
       });
     }
-    if (uidConflict(answer.preconditions) === undefined && answer.status === 404) this.#s.onGone();
+    if (answer.status === 404) this.#s.onGone();
     throw statusError(answer.request, answer.status, answer.preconditions);
   }
 
@@ -224,6 +244,7 @@ export class DavCollection implements MailboxCollection {
   #changes(token: string | null) {
     return reportChanges(this.#s.client, this.#path, token, this.#context(), {
       isItem: (href) => this.#isItem(href),
+      ...(this.#s.syncPageSize === undefined ? {} : { pageSize: this.#s.syncPageSize }),
     }).catch((e: unknown) => {
       if (e instanceof LiaisonError && e.kind === 'NotFound') this.#s.onGone();
       throw e;
@@ -247,6 +268,15 @@ export class DavCollection implements MailboxCollection {
     const response = answer.responses[0];
     if (response === undefined || response.status === 404) return null;
     return propText(response, GETETAG) ?? null;
+  }
+
+  /** A property of the collection itself (Depth 0), or undefined when it has none. */
+  async #ownProp(name: XmlName): Promise<string | undefined> {
+    let value: string | undefined;
+    await this.#propfind(0, [name], (r) => {
+      value = propText(r, name) || undefined;
+    });
+    return value;
   }
 
   async #propfind(depth: 0 | 1, props: readonly XmlName[], onResponse: (r: DavResponse) => void) {

@@ -7,12 +7,14 @@
  * 2. The mailbox user's principal. The server account is a service account allowed into
  *    every mailbox, so the user's principal is found by convention: an absolute path or URL
  *    given as the account is used as is; otherwise `{principal-collection-set}/ACCOUNT/`
- *    (RFC 3744 §5.8) for each set the service principal names, then `{root}/ACCOUNT/`
+ *    (RFC 3744 §5.8) for each set the service principal names, then ACCOUNT next to the
+ *    service principal (Cyrus's `/dav/principals/user/ACCOUNT/`), then `{root}/ACCOUNT/`
  *    (Radicale's layout). The first that answers with a home set wins.
  * 3. The home sets (RFC 6352 §7.1.1 addressbook-home-set, RFC 4791 §6.2.1
  *    calendar-home-set), listed with Depth 1; the configured collection, or else the user's
  *    default one (by name, then the first by path) is chosen.
  */
+import { isLiaisonError } from '../../domain/errors.js';
 import type { CollectionKind } from '../../domain/ids.js';
 import { COLLECTION_KINDS } from '../../domain/ids.js';
 import { CALDAV } from './caldav-protocol.js';
@@ -20,10 +22,10 @@ import { CARDDAV } from './carddav-protocol.js';
 import type { CollectionProtocol } from './collection-protocol.js';
 import type { DavServerConfig } from './dav-config.js';
 import { type RequestContext, requestError, statusError } from './dav-failure.js';
-import { encodeSegment, lastSegment, sameCollection, withSlash } from './dav-href.js';
+import { encodeSegment, lastSegment, parentPath, sameCollection, withSlash } from './dav-href.js';
 import type { DiscoveredCollection, DiscoveredMailbox } from './discovery-cache.js';
 import { MARKER_COLLECTION_SEGMENT } from './marker-location.js';
-import { type DavResponse, propChildNames, propHrefs, propOf, propText } from './multistatus.js';
+import { type DavResponse, propHrefs, propOf, propText } from './multistatus.js';
 import { propfindBody } from './request-bodies.js';
 import type { WebDavClient } from './webdav-client.js';
 import { clark, DAV_NS, type XmlName } from './xml-element.js';
@@ -33,6 +35,7 @@ const CURRENT_USER_PRINCIPAL = dav('current-user-principal');
 const PRINCIPAL_COLLECTION_SET = dav('principal-collection-set');
 const RESOURCETYPE = dav('resourcetype');
 const DISPLAYNAME = dav('displayname');
+/** RFC 3253 §3.1.5: the reports a resource answers. */
 export const SUPPORTED_REPORT_SET = dav('supported-report-set');
 
 /** The protocol of each collection kind. */
@@ -66,6 +69,10 @@ export interface PrincipalHomes {
 
 const MAX_REDIRECTS = 5;
 
+/**
+ * Discovery for one server (see the file comment). The service account's view is learnt
+ * once per instance; mailboxes are discovered on every call — `DavMailboxServer` caches them.
+ */
 export class DavDiscovery {
   #service: Promise<ServiceContext> | undefined;
 
@@ -104,13 +111,23 @@ export class DavDiscovery {
       collections[kind] = listing === null ? null : this.choose(kind, listing);
     }
     const calendarPlace = collections.calendar?.href ?? homes.calendar;
-    const autoSchedule =
-      calendarPlace === null
-        ? false
-        : (await this.client.options(calendarPlace, { user: account })).some((t) =>
-            AUTO_SCHEDULE_TOKENS.has(t),
-          );
+    const autoSchedule = calendarPlace === null ? false : await this.#schedules(calendarPlace, account);
     return { account, principal, homes, collections, autoSchedule };
+  }
+
+  /**
+   * Whether the server schedules on its own (RFC 6638 §2: `calendar-auto-schedule` in the DAV
+   * header of OPTIONS). A server that refuses OPTIONS is assumed to: the precautions are
+   * harmless where it does not.
+   */
+  async #schedules(path: string, account: string): Promise<boolean> {
+    try {
+      return (await this.client.options(path, { user: account })).some((t) => AUTO_SCHEDULE_TOKENS.has(t));
+    } catch (e) {
+      if (isLiaisonError(e) && (e.kind === 'Config' || e.kind === 'InvalidData' || e.kind === 'NotFound'))
+        return true;
+      throw e;
+    }
   }
 
   /** Step 2: the principal of `account` and its home sets. */
@@ -217,6 +234,8 @@ export class DavDiscovery {
     const segment = `${encodeSegment(account)}/`;
     const candidates = [
       ...service.principalCollections.map((set) => withSlash(set) + segment),
+      // Next to the service account's own principal (Cyrus: /dav/principals/user/NAME/).
+      parentPath(service.principal) + segment,
       withSlash(service.root) + segment,
       `/${segment}`,
     ];
@@ -299,7 +318,12 @@ export function supportedReports(response: DavResponse): Set<string> | null {
   if (set === undefined) return null;
   const reports = new Set<string>();
   for (const supported of set.children) {
-    for (const report of supported.children) for (const name of report.children) reports.add(clark(name));
+    for (const report of supported.children) {
+      // RFC 3253 wraps the name in DAV:report; Xandikos puts it in supported-report directly.
+      if (report.ns === DAV_NS && report.local === 'report')
+        for (const name of report.children) reports.add(clark(name));
+      else reports.add(clark(report));
+    }
   }
   return reports;
 }
@@ -312,9 +336,4 @@ function describeCollection(response: DavResponse, protocol: CollectionProtocol)
     syncCollection: reports?.has(clark({ ns: DAV_NS, local: 'sync-collection' })) ?? false,
     multiget: reports === null || reports.has(clark(protocol.multiget)),
   };
-}
-
-/** The resource types of a listed member, as Clark names. */
-export function resourceTypes(response: DavResponse): string[] {
-  return propChildNames(response, RESOURCETYPE);
 }

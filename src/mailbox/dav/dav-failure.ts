@@ -35,6 +35,7 @@ export interface FailedRequest {
   readonly context: RequestContext;
 }
 
+/** RFC 6578 §3.2: the precondition a server names when it refuses a sync token. */
 export const VALID_SYNC_TOKEN = clark({ ns: DAV_NS, local: 'valid-sync-token' });
 /** RFC 4791 §5.3.2.1 and RFC 6352 §6.3.2.1: another resource already holds this UID. */
 const NO_UID_CONFLICT = new Set([
@@ -59,9 +60,10 @@ export function describeRequest(request: FailedRequest): string {
   return parts.join(' ');
 }
 
-function errorContext(request: FailedRequest, href?: string): ErrorContext {
+/** The error context; `href` null leaves the request's href out (it is not the one that matters). */
+function errorContext(request: FailedRequest, href?: string | null): ErrorContext {
   const { user, collection } = request.context;
-  const itemHref = href ?? request.context.href;
+  const itemHref = href === null ? undefined : (href ?? request.context.href);
   return {
     server: request.server,
     ...(user === undefined ? {} : { user }),
@@ -75,7 +77,7 @@ export function requestError(
   kind: ErrorKind,
   request: FailedRequest,
   detail: string,
-  options: { cause?: unknown; href?: string } = {},
+  options: { cause?: unknown; href?: string | null } = {},
 ): LiaisonError {
   return new LiaisonError(kind, `${describeRequest(request)}: ${detail}`, {
     ...(options.cause === undefined ? {} : { cause: options.cause }),
@@ -105,7 +107,8 @@ export function statusError(
       'AlreadyExists',
       request,
       `${answered}: another item already has this UID${existing === undefined ? '' : ` (${existing})`}`,
-      existing === undefined ? {} : { href: existing },
+      // AlreadyExists' context.href names the item holding the UID, never the href we tried.
+      { href: existing ?? null },
     );
   }
   const [kind, advice] = statusKind(status, preconditions.length > 0);

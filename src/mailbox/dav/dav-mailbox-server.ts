@@ -21,6 +21,11 @@ export interface DavMailboxOptions extends DavTransportOptions {
   readonly discoveryCache?: DiscoveryCache;
   /** Imposes a marker placement instead of choosing the best the server supports. */
   readonly markerPlacement?: MarkerPlacement;
+  /**
+   * Asks sync-collection answers to be paged at this many results (RFC 6578 §3.7 DAV:limit;
+   * Cyrus pages only when asked). Off by default: a server that cannot page may refuse it.
+   */
+  readonly syncPageSize?: number;
 }
 
 /** Name and display name of the collections `ensureMailbox` makes when none is configured. */
@@ -45,6 +50,7 @@ export class DavMailboxServer implements MailboxServer {
   readonly #pending = new Map<string, Promise<DiscoveredMailbox>>();
   readonly #memo: PlacementMemo = { placement: null };
   readonly #forced: MarkerPlacement | undefined;
+  readonly syncPageSize: number | undefined;
 
   constructor(config: DavServerConfig, options: DavMailboxOptions = {}) {
     this.config = config;
@@ -52,6 +58,7 @@ export class DavMailboxServer implements MailboxServer {
     this.discovery = new DavDiscovery(this.client, config);
     this.#cache = options.discoveryCache ?? new MemoryDiscoveryCache();
     this.#forced = options.markerPlacement;
+    this.syncPageSize = options.syncPageSize;
   }
 
   open(account: string): MailboxStore {
@@ -224,6 +231,7 @@ class DavMailboxStore implements MailboxStore {
       multigetBatch: Math.max(1, config.multigetBatch),
       concurrency: Math.max(1, config.maxConnections),
       autoSchedule,
+      ...(this.server.syncPageSize === undefined ? {} : { syncPageSize: this.server.syncPageSize }),
       onGone: () => {
         void this.server.forget(this.account);
       },

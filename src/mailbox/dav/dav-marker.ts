@@ -15,7 +15,7 @@
  * placement, or in all three in order when it is not known yet.
  */
 import { randomBytes } from 'node:crypto';
-import { LiaisonError } from '../../domain/errors.js';
+import { errorMessage, LiaisonError } from '../../domain/errors.js';
 import { formatMarkerNote, parseMarkerNote } from '../marker-note-text.js';
 import type { MarkerNote } from '../port.js';
 import type { MarkerPlacement } from './dav-config.js';
@@ -47,6 +47,7 @@ const REFUSALS = new Set([400, 403, 405, 409, 415, 501]);
 
 type Outcome = 'done' | 'refused';
 
+/** The marker of one mailbox: reads and writes it where the server can hold it (see above). */
 export class DavMarker {
   constructor(
     private readonly client: WebDavClient,
@@ -66,14 +67,10 @@ export class DavMarker {
       try {
         return parseMarkerNote(found.text);
       } catch (e) {
-        throw new LiaisonError(
-          'InvalidData',
-          `${this.client.server}: ${found.where}: ${(e as Error).message}`,
-          {
-            cause: e,
-            context: { server: this.client.server, user: this.mailbox.account, href: found.where },
-          },
-        );
+        throw new LiaisonError('InvalidData', `${this.client.server}: ${found.where}: ${errorMessage(e)}`, {
+          cause: e,
+          context: { server: this.client.server, user: this.mailbox.account, href: found.where },
+        });
       }
     }
     return null;

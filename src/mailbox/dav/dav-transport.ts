@@ -3,6 +3,10 @@
  * `maxConnections` sockets), TLS verified unless the configuration skips it, a timeout on
  * every request, authentication, and bounded retries (see `retry-policy.ts`). It returns
  * every answer it does not retry; reading statuses is the caller's business.
+ *
+ * `timeoutMs` bounds connecting, the wait for an answer's headers, and any silence while
+ * its body streams: a listing that keeps streaming for longer is not cut off, a server
+ * that stops answering is.
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import { LiaisonError } from '../../domain/errors.js';
@@ -68,6 +72,7 @@ export interface DavTransportOptions {
 
 const USER_AGENT = 'Liaison (CardDAV/CalDAV sync)';
 
+/** The HTTP side of one configured server (see the file comment). */
 export class DavTransport {
   /** The server's origin and base path, from the configuration (without user info). */
   readonly base: URL;

@@ -50,13 +50,17 @@ export function propfindBody(props: readonly XmlName[]): string {
 
 /**
  * RFC 6578 §3.2 sync-collection REPORT: `token` null asks for the initial state;
- * sync-level 1 because Liaison syncs only the collection's own members.
+ * sync-level 1 because Liaison syncs only the collection's own members; `limit` asks for
+ * pages of at most that many results.
  */
-export function syncCollectionBody(token: string | null, props: readonly XmlName[]): string {
+export function syncCollectionBody(token: string | null, props: readonly XmlName[], limit?: number): string {
   return document({ ns: DAV_NS, local: 'sync-collection' }, (ns) => {
     const tokenElement =
       token === null ? '<D:sync-token/>' : `<D:sync-token>${escapeXml(token)}</D:sync-token>`;
-    return `${tokenElement}<D:sync-level>1</D:sync-level>${propElement(ns, props)}`;
+    // RFC 6578 §3.7: DAV:limit asks the server to page its answer (with 507, §3.6).
+    const limitElement =
+      limit === undefined ? '' : `<D:limit><D:nresults>${Math.floor(limit)}</D:nresults></D:limit>`;
+    return `${tokenElement}<D:sync-level>1</D:sync-level>${limitElement}${propElement(ns, props)}`;
   });
 }
 

@@ -21,6 +21,8 @@ export function retryAfterMs(header: string | undefined, now: number = Date.now(
   if (header === undefined) return undefined;
   const text = header.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // An IMF-fixdate names its day and month; Date.parse alone would take "-5" for a year.
+  if (!/[a-z]{3}/i.test(text)) return undefined;
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

@@ -9,6 +9,7 @@ import { syncCollectionBody } from './request-bodies.js';
 import type { WebDavClient } from './webdav-client.js';
 import { DAV_NS, type XmlName } from './xml-element.js';
 
+/** RFC 6578 §4: the collection property holding its current sync token. */
 export const SYNC_TOKEN: XmlName = { ns: DAV_NS, local: 'sync-token' };
 const GETETAG: XmlName = { ns: DAV_NS, local: 'getetag' };
 
@@ -26,6 +27,8 @@ export interface SyncOptions {
   readonly isItem: (href: string) => boolean;
   /** Most pages followed before giving up (a server that never finishes). Default 10 000. */
   readonly maxPages?: number;
+  /** Results per page to ask for (RFC 6578 §3.7 DAV:limit); absent: the server decides. */
+  readonly pageSize?: number;
 }
 
 /**
@@ -43,9 +46,10 @@ export async function reportChanges(
   client: WebDavClient,
   collection: string,
   token: string | null,
-  context: RequestContext,
+  given: RequestContext,
   options: SyncOptions,
 ): Promise<SyncChanges> {
+  const context = { ...given, collection };
   const changed = new Map<string, string | null>();
   const removed = new Set<string>();
   const maxPages = options.maxPages ?? 10_000;
@@ -70,7 +74,7 @@ export async function reportChanges(
       'REPORT',
       collection,
       0,
-      syncCollectionBody(current, [GETETAG]),
+      syncCollectionBody(current, [GETETAG], options.pageSize),
       context,
       onResponse,
     );

@@ -45,6 +45,10 @@ export interface ExchangeRequest {
   readonly body?: string;
 }
 
+/**
+ * WebDAV requests over one server's transport. Multistatus answers are parsed as they
+ * stream; other answers are read (bounded) for their status and `DAV:error` preconditions.
+ */
 export class WebDavClient {
   constructor(readonly transport: DavTransport) {}
 

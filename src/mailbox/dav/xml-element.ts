@@ -34,6 +34,7 @@ export function clark(name: XmlName): string {
   return `{${name.ns}}${name.local}`;
 }
 
+/** Whether `element` has the namespace and local name of `name`. */
 export function isNamed(element: XmlName, name: XmlName): boolean {
   return element.local === name.local && element.ns === name.ns;
 }

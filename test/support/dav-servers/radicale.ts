@@ -16,7 +16,14 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findProgram, freePort, scratchBase, type ServerProcess, startProcess, waitForHttp } from './server-process.js';
+import {
+  findProgram,
+  freePort,
+  type ServerProcess,
+  scratchBase,
+  startProcess,
+  waitForHttp,
+} from './server-process.js';
 
 /** Points the tests at another Radicale program. */
 export const RADICALE_BIN_VARIABLE = 'LIAISON_RADICALE_BIN';
@@ -123,7 +130,8 @@ export async function startRadicale(): Promise<RadicaleServer> {
         },
       });
       await response.arrayBuffer();
-      if (response.status !== 207) throw new Error(`Radicale refused the first login of ${name}: ${response.status}`);
+      if (response.status !== 207)
+        throw new Error(`Radicale refused the first login of ${name}: ${response.status}`);
       return { username: name, password: userPassword };
     },
     async stop() {

@@ -22,13 +22,20 @@ export function scratchBase(): string {
   }
 }
 
-/** The path of program `name` on PATH, or an error naming the Debian package to install. */
+/**
+ * The path of program `name`: the one `variable` names, else the first on PATH (or in
+ * /usr/bin, /usr/sbin). Throws an error naming the Debian package to install when there is
+ * none, so a test that needs the server fails saying what to do — it never skips.
+ */
 export function findProgram(name: string, debianPackage: string, variable: string): string {
   const fromEnv = process.env[variable];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin'];
-  for (const dir of dirs.filter((d) => d !== '')) {
-    const candidate = join(dir, name);
+  const candidates =
+    fromEnv !== undefined && fromEnv !== ''
+      ? [fromEnv]
+      : [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin']
+          .filter((dir) => dir !== '')
+          .map((dir) => join(dir, name));
+  for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;
@@ -37,7 +44,7 @@ export function findProgram(name: string, debianPackage: string, variable: strin
     }
   }
   throw new Error(
-    `${name} not found on PATH: install the Debian package "${debianPackage}" (.ci/run does), or set ${variable} to the program's path`,
+    `${name} not found (looked at ${fromEnv ? fromEnv : 'PATH, /usr/bin, /usr/sbin'}): install the Debian package "${debianPackage}" (.ci/run does), or set ${variable} to the program's path`,
   );
 }
 
@@ -95,7 +102,12 @@ export function startProcess(program: string, args: readonly string[], log: stri
 }
 
 /** Waits until `url` answers HTTP at all (any status), or fails with the log's tail. */
-export async function waitForHttp(url: string, server: ServerProcess, log: string, what: string): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  server: ServerProcess,
+  log: string,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const { child } = server;

@@ -12,7 +12,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { findProgram, freePort, scratchBase, type ServerProcess, startProcess, waitForHttp } from './server-process.js';
+import {
+  findProgram,
+  freePort,
+  type ServerProcess,
+  scratchBase,
+  startProcess,
+  waitForHttp,
+} from './server-process.js';
 
 /** Points the tests at another Xandikos program. */
 export const XANDIKOS_BIN_VARIABLE = 'LIAISON_XANDIKOS_BIN';
@@ -61,7 +68,8 @@ export async function startXandikos(): Promise<XandikosServer> {
         body: '<?xml version="1.0" encoding="utf-8"?><D:mkcol xmlns:D="DAV:"><D:set><D:prop><D:resourcetype><D:principal/></D:resourcetype></D:prop></D:set></D:mkcol>',
       });
       await response.arrayBuffer();
-      if (response.status !== 201) throw new Error(`Xandikos refused to make the principal ${name}: ${response.status}`);
+      if (response.status !== 201)
+        throw new Error(`Xandikos refused to make the principal ${name}: ${response.status}`);
     },
     async stop() {
       await running?.stop();

@@ -1,0 +1,74 @@
+/**
+ * A tiny HTTP server on 127.0.0.1 whose answers a test scripts, recording every request:
+ * for the transport's retries, recorded multistatus answers and request bodies that real
+ * servers cannot be made to produce on demand.
+ */
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+
+/** One request as the server received it. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** What the script answers. */
+export interface ScriptedAnswer {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+export type Script = (request: RecordedRequest, index: number) => ScriptedAnswer | Promise<ScriptedAnswer>;
+
+export interface ScriptedDavServer {
+  /** `http://127.0.0.1:PORT/` */
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startScriptedDavServer(script: Script): Promise<ScriptedDavServer> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((req, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      requests.push(recorded);
+      Promise.resolve(script(recorded, requests.length - 1)).then(
+        (answer) => {
+          res.writeHead(answer.status, answer.headers);
+          res.end(answer.body ?? '');
+        },
+        (e: unknown) => {
+          res.writeHead(599);
+          res.end(String(e));
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A 207 answer with `xml` as its body. */
+export function multistatus(xml: string): ScriptedAnswer {
+  return { status: 207, headers: { 'content-type': 'application/xml; charset=utf-8' }, body: xml };
+}
