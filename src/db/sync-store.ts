@@ -66,6 +66,25 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     }));
   }
 
+  async revisionsOf(
+    user: UserId,
+    kind: CollectionKind,
+    ids: readonly FirmItemId[],
+  ): Promise<Map<FirmItemId, string>> {
+    this.checkKind(kind);
+    const out = new Map<FirmItemId, string>();
+    for (const chunk of chunks([...ids])) {
+      const rows = await itemDb(this.database.db)
+        .selectFrom(this.spec.table)
+        .select(['id', 'change_seq'])
+        .where('user_id', '=', user)
+        .where('id', 'in', chunk)
+        .execute();
+      for (const r of rows) out.set(r.id as FirmItemId, String(r.change_seq));
+    }
+    return out;
+  }
+
   async changeCounter(user: UserId, kind: CollectionKind): Promise<number> {
     this.checkKind(kind);
     const row = await this.database.db

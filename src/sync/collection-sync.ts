@@ -164,11 +164,15 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
     listedNow = null;
     listToken = token;
   }
+  // A fingerprint taken before this run's own writes must not be kept: should the mailbox
+  // later return to that earlier state (the user deletes what this run created), express
+  // mode would take it for "unchanged". The next express run compares once instead.
+  const wroteMailbox = report.toMailbox.created + report.toMailbox.updated + report.toMailbox.deleted > 0;
   await commitMarker(
     target,
     deps,
     note,
-    { probe, token, firmCounter },
+    { probe: wroteMailbox ? null : probe, token, firmCounter },
     recovery || planned > 0 || !everSynced,
   );
   if (nothingDone(report)) report.outcome = 'unchanged';

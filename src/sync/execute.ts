@@ -57,20 +57,48 @@ export async function executePlan<T extends { readonly uid: Uid }>(
     // Record what did reach the mailbox even when a later write failed.
     const ready: ItemCommit<T>[] = [];
     const counters: (() => void)[] = [];
-    for (const r of results) {
-      if (!r) continue;
-      if ('deferred' in r) ctx.report.deferred++;
+    const stale = await staleFirmItems(chunk, results, ctx);
+    results.forEach((r, at) => {
+      if (!r) return;
+      // A firm item edited since it was planned is not overwritten or deleted: it is re-planned.
+      if ('deferred' in r || stale.has(at)) ctx.report.deferred++;
       else {
         ready.push(r.commit);
         counters.push(r.count);
       }
-    }
+    });
     if (ready.length > 0) await ctx.firm.commit(ctx.user, ctx.kind, ctx.runId, ready);
     for (const c of counters) c();
     if (failure !== null) throw failure;
     done += chunk.length;
     ctx.onProgress?.(done, ops.length);
   }
+}
+
+/**
+ * The positions of operations that would overwrite or delete a firm item edited since the
+ * plan was made (by a CRM user, or after a plan was held): the firm-side precondition, as
+ * If-Match is the mailbox's. Checked just before the commit.
+ */
+async function staleFirmItems<T extends { readonly uid: Uid }>(
+  chunk: readonly Op[],
+  results: readonly (Outcome<T> | undefined)[],
+  ctx: ExecuteContext<T>,
+): Promise<Set<number>> {
+  const expected = new Map<number, { id: FirmItemId; revision: string }>();
+  chunk.forEach((op, at) => {
+    const r = results[at];
+    if (!r || 'deferred' in r) return;
+    if (op.type === 'delete-in-firm' || (op.type === 'update' && op.toFirm)) {
+      expected.set(at, { id: op.firmId, revision: op.firmRevision });
+    }
+  });
+  if (expected.size === 0) return new Set();
+  const ids = [...new Set([...expected.values()].map((e) => e.id))];
+  const current = await ctx.firm.revisionsOf(ctx.user, ctx.kind, ids);
+  const stale = new Set<number>();
+  for (const [at, e] of expected) if (current.get(e.id) !== e.revision) stale.add(at);
+  return stale;
 }
 
 async function applyOne<T extends { readonly uid: Uid }>(

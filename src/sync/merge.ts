@@ -23,12 +23,23 @@ function isEmpty(v: FieldValue | undefined): boolean {
 }
 
 /**
+ * What makes two elements of a set-like field the same element: a typed value (e-mail,
+ * phone, URL) is the same whatever its TYPE parameters or letter case, so a first-sync
+ * merge of `tom@example.com` (work) with `Tom@Example.com` keeps one address, the winner's.
+ */
+function identity(v: FieldValue): string {
+  const value = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as { value?: FieldValue }).value : null;
+  if (typeof value === 'string') return `value:${value.toLowerCase().replace(/\s+/g, '')}`;
+  return canonicalJson(v);
+}
+
+/**
  * Three-way merge of a set-like field (e-mails, phones, categories, …): each side's
  * additions and removals against the base are all kept, so two people adding a phone
  * number each end with both numbers and no conflict. Order: firm's, then mailbox's additions.
  */
 function mergeSet(base: readonly FieldValue[], firm: readonly FieldValue[], mailbox: readonly FieldValue[]) {
-  const key = (v: FieldValue) => canonicalJson(v);
+  const key = identity;
   const baseKeys = new Set(base.map(key));
   const firmKeys = new Set(firm.map(key));
   const mailboxKeys = new Set(mailbox.map(key));
@@ -98,7 +109,9 @@ export function mergeTwoWay(
     const f = firm[k] ?? EMPTY;
     const m = mailbox[k] ?? EMPTY;
     if (sameValue(f, m)) out[k] = f;
-    else if (setFields.has(k) && Array.isArray(f) && Array.isArray(m)) out[k] = mergeSet([], f, m);
+    else if (setFields.has(k) && Array.isArray(f) && Array.isArray(m)) {
+      out[k] = winner === 'firm' ? mergeSet([], f, m) : mergeSet([], m, f);
+    }
     else if (isEmpty(f)) out[k] = m;
     else if (isEmpty(m)) out[k] = f;
     else {

@@ -236,6 +236,16 @@ describe('liaison CLI on vdir mailboxes', () => {
     expect(report(r.json, 'contacts').toMailbox.deleted).toBe(1);
     expect(mailboxText().some((t) => t.includes('Diaz'))).toBe(false);
     expect(mailboxFiles()).toHaveLength(1);
+
+    // An item this sync just created in the mailbox, deleted there right after: the folder
+    // is back to how it looked before the sync, and express mode must still see it.
+    await liaison(['contacts', 'add', '--user', 'alice', '--given', 'Gus', '--family', 'Gray'], env);
+    r = await sync('express', 'contacts');
+    expect(report(r.json, 'contacts').toMailbox.created).toBe(1);
+    unlinkSync(join(contactsDir, fileOf('N:Gray;Gus;')!));
+    r = await sync('express', 'contacts');
+    expect(report(r.json, 'contacts').toFirm.deleted).toBe(1);
+    expect(await byName('Gus Gray')).toBeUndefined();
   });
 
   it('quarantines a malformed file, names it, and syncs the rest', async () => {
@@ -285,9 +295,19 @@ describe('liaison CLI on vdir mailboxes', () => {
     for (const f of massFiles().slice(0, 12)) unlinkSync(join(contactsDir, f));
     const again = await sync('express', 'contacts');
     const id = report(again.json, 'contacts').heldPlanId!;
+    // Edited in the firm database after the plan was held: approving must not delete it.
+    const kept = (await contacts()).find(
+      (c) => c.formattedName.endsWith('Mass') && !mailboxText().some((t) => t.includes(`UID:${c.uid}`)),
+    );
+    await liaison(['contacts', 'edit', kept!.id, '--title', 'Edited after the hold'], env);
     const approved = await liaisonJson<RunReport>(['held', 'approve', id], env);
-    expect(approved.json.collections[0]?.toFirm.deleted).toBe(12);
-    expect((await contacts()).length).toBe(before - 12);
+    expect(approved.json.collections[0]?.toFirm.deleted).toBe(11);
+    expect(approved.json.collections[0]?.deferred).toBe(1);
+    expect((await contacts()).length).toBe(before - 11);
+    // Modify beats delete: the next sync puts the edited contact back in the mailbox.
+    const back = await sync('express', 'contacts');
+    expect(report(back.json, 'contacts').toMailbox.created).toBe(1);
+    expect(mailboxText().some((t) => t.includes('TITLE:Edited after the hold'))).toBe(true);
     expect((await liaison(['held', 'approve', id], env)).code).toBe(2);
   });
 
