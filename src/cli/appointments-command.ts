@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { type Appointment, emptyAppointment } from '../domain/appointment.js';
 import { LiaisonError } from '../domain/errors.js';
 import { asFirmItemId, asUid } from '../domain/ids.js';
+import { rruleProblem } from '../formats/rrule-check.js';
 import { userIdOf } from './contacts-command.js';
 import { withApp } from './context.js';
 import { parseWhen } from './item-flags.js';
@@ -39,7 +40,11 @@ function patchOf(opts: AppointmentFlags, current?: Appointment): Partial<Omit<Ap
   if (opts.summary !== undefined) patch.summary = opts.summary;
   if (opts.location !== undefined) patch.location = opts.location;
   if (opts.description !== undefined) patch.description = opts.description;
-  if (opts.rrule !== undefined) patch.rrule = opts.rrule.replace(/^RRULE:/i, '');
+  if (opts.rrule !== undefined) {
+    const problem = opts.rrule === '' ? null : rruleProblem(opts.rrule);
+    if (problem) throw new LiaisonError('Usage', `--rrule ${opts.rrule}: ${problem}`);
+    patch.rrule = opts.rrule.replace(/^RRULE:/i, '').toUpperCase();
+  }
   if (opts.private !== undefined) patch.privacy = opts.private ? 'PRIVATE' : '';
   const tz =
     opts.tz ??

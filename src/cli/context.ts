@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
+import { redactUrl } from '../db/index.js';
 import { LiaisonError } from '../domain/errors.js';
 import { type App, openApp } from '../main.js';
 
@@ -25,7 +26,7 @@ export async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>, cre
   if (!create && file !== null && !existsSync(file)) {
     throw new LiaisonError(
       'Config',
-      `there is no firm database at ${file}: run \`liaison init --db ${file}\` first`,
+      `there is no firm database at ${redactUrl(file)}: run \`liaison init --db ${redactUrl(file)}\` first`,
     );
   }
   const app = await openApp(url);

@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from 'commander';
 import type { DateTimeValue } from '../domain/appointment.js';
 import type { Contact } from '../domain/contact.js';
 import { LiaisonError } from '../domain/errors.js';
@@ -42,27 +41,42 @@ export function contactPatch(flags: ContactFlags, current?: Contact): Partial<Om
  * offset a UTC time; otherwise a floating time (the same clock time in every zone).
  */
 export function parseWhen(text: string, tz: string | undefined, flag: string): DateTimeValue {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return { value: text, tzid: '' };
-  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?$/.exec(text);
-  if (!m)
-    throw new InvalidArgumentError(
-      `${flag} ${text} is not an ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)`,
+  const bad = (why: string) => new LiaisonError('Usage', `${flag} ${text}: ${why}`);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
+  if (!m) return fail(bad('not an ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)'));
+  const [, y, mo, d, h, mi, sec, offset] = m;
+  // A calendar date that exists, and a clock time within the day: 2026-02-30 or 25:00 are refused.
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  if (
+    day.getUTCFullYear() !== Number(y) ||
+    day.getUTCMonth() !== Number(mo) - 1 ||
+    day.getUTCDate() !== Number(d)
+  ) {
+    return fail(bad('no such date'));
+  }
+  const date = `${y}-${mo}-${d}`;
+  if (h === undefined) return { value: date, tzid: '' };
+  if (Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 59) return fail(bad('no such time of day'));
+  const local = `${date}T${h}:${mi}:${sec ?? '00'}`;
+  if (offset) {
+    if (tz) return fail(bad('has an offset; do not combine it with --tz'));
+    const instant = new Date(
+      `${local}${offset === 'Z' ? 'Z' : offset.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')}`,
     );
-  const local = `${m[1]}T${m[2]}:${m[3]}:${m[4] ?? '00'}`;
-  if (m[5]) {
-    if (tz) throw new LiaisonError('Usage', `${flag} ${text} has an offset; do not combine it with --tz`);
-    const instant = new Date(`${local}${m[5] === 'Z' ? 'Z' : m[5].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')}`);
-    if (Number.isNaN(instant.getTime()))
-      throw new InvalidArgumentError(`${flag} ${text} is not a valid time`);
+    if (Number.isNaN(instant.getTime())) return fail(bad('not a valid time'));
     return { value: `${instant.toISOString().slice(0, 19)}Z`, tzid: '' };
   }
   if (tz) {
     try {
       new Intl.DateTimeFormat('en', { timeZone: tz });
     } catch {
-      throw new LiaisonError('Usage', `--tz ${tz} is not an IANA time zone (such as Europe/Berlin)`);
+      return fail(new LiaisonError('Usage', `--tz ${tz} is not an IANA time zone (such as Europe/Berlin)`));
     }
     return { value: local, tzid: tz };
   }
   return { value: local, tzid: '' };
+}
+
+function fail(e: LiaisonError): never {
+  throw e;
 }

@@ -65,6 +65,11 @@ function withUsageOnError(cmd: Command): void {
 export async function main(argv: readonly string[]): Promise<number> {
   process.exitCode = undefined;
   const program = buildProgram();
+  // The command being run, so a usage error found by its action still prints its usage line.
+  let running: Command = program;
+  program.hook('preAction', (_this, action) => {
+    running = action;
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
@@ -74,7 +79,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (isLiaisonError(e, 'Usage')) {
-      process.stderr.write(`liaison: ${e.message}\n(run with --help for usage)\n`);
+      const path = commandPath(running);
+      process.stderr.write(
+        `error: ${e.message}\nUsage: ${path} ${running.usage()}\n(run \`${path} --help\` for details)\n`,
+      );
       return EXIT.usage;
     }
     process.stderr.write(`liaison: ${errorMessage(e)}\n`);

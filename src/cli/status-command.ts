@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { LiaisonError } from '../domain/errors.js';
 import { COLLECTION_KINDS } from '../domain/ids.js';
 import { withApp } from './context.js';
 import { printJson, printTable } from './output.js';
@@ -11,7 +12,10 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print JSON only')
     .action(async (opts: { user?: string[]; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const users = (await app.repos.users.list()).filter((u) => !opts.user || opts.user.includes(u.login));
+        const all = await app.repos.users.list();
+        const unknown = (opts.user ?? []).filter((l) => !all.some((u) => u.login === l));
+        if (unknown.length > 0) throw new LiaisonError('Usage', `unknown user: ${unknown.join(', ')}`);
+        const users = all.filter((u) => !opts.user || opts.user.includes(u.login));
         const held = await app.repos.heldPlans.listHeld({ state: 'held' });
         const rows = users.flatMap((u) =>
           COLLECTION_KINDS.map((kind) => {

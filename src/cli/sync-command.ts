@@ -48,6 +48,11 @@ export function registerSync(program: Command): void {
     }
     const settings = settingsFrom(opts);
     const code = await withApp(cmd, async (app) => {
+      for (const name of opts.server ?? []) {
+        if (!(await app.repos.servers.get(name))) {
+          throw new LiaisonError('Usage', `unknown mailbox server ${name}: see \`liaison server list\``);
+        }
+      }
       const progress = progressReporter(!opts.json);
       const report = await runMailboxSync(
         app.syncDeps(progress.onProgress),

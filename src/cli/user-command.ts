@@ -70,6 +70,19 @@ export function registerUser(program: Command): void {
               'Usage',
               `unknown mailbox server ${opts.server}: see \`liaison server list\``,
             );
+          if (await app.repos.users.get(login)) {
+            throw new LiaisonError('Usage', `user ${login} exists already: see \`liaison user list\``);
+          }
+          // Two users on one mailbox would sync each other's items into their lists.
+          const sharing = (await app.repos.users.list({ server: server.name })).find(
+            (u) => u.mailboxAccount === opts.mailbox,
+          );
+          if (sharing) {
+            throw new LiaisonError(
+              'Usage',
+              `mailbox ${opts.mailbox} on server ${server.name} belongs to user ${sharing.login} already`,
+            );
+          }
           const auth = userCredential(await authFromFlags(opts, `server ${server.name} for user ${login}`));
           const credential =
             auth === undefined ? undefined : await credentialsOf(app).sealUserCredential(server, login, auth);

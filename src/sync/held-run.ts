@@ -5,8 +5,7 @@ import { resolveHeldPlan } from './held.js';
 import { emptyReport, type RunReport } from './report.js';
 import type { SyncRunDeps } from './run-ports.js';
 import { withCodec } from './run-sync.js';
-
-const LEASE_MS = 15 * 60_000;
+import { withUserLease } from './user-lease.js';
 
 /**
  * Approves (applies) or rejects (undoes at the source) a held plan, under the user's lock.
@@ -26,22 +25,20 @@ export async function decideHeldPlan(
   const startedAt = deps.now().toISOString();
   const runId = await deps.runs.start(`held-${decision}`, { id });
   const report = emptyReport(user.login, rec.kind, false);
-  if (!(await deps.locks.tryAcquire(user.id, deps.holder, LEASE_MS))) {
-    await deps.runs.finish(runId, 'failed', { busy: true });
-    throw new LiaisonError(
-      'Busy',
-      `user ${user.login} is being synced right now; try again when that run ends`,
-    );
-  }
-  try {
+  const ran = await withUserLease(deps.locks, user.id, deps.holder, async () => {
     const target = { user: user.id, login: user.login, kind: rec.kind, runId };
     const base = { held: deps.held, mailbox: await deps.openMailbox(user), now: deps.now };
     if (rec.kind === 'contacts')
       await resolveHeldPlan(rec, decision, target, withCodec(base, contactCodec, deps.contacts), report);
     else
       await resolveHeldPlan(rec, decision, target, withCodec(base, appointmentCodec, deps.calendar), report);
-  } finally {
-    await deps.locks.release(user.id, deps.holder);
+  });
+  if (!ran) {
+    await deps.runs.finish(runId, 'failed', { busy: true });
+    throw new LiaisonError(
+      'Busy',
+      `user ${user.login} is being synced right now; try again when that run ends`,
+    );
   }
   const out: RunReport = {
     runId,

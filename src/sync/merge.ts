@@ -28,7 +28,8 @@ function isEmpty(v: FieldValue | undefined): boolean {
  * merge of `tom@example.com` (work) with `Tom@Example.com` keeps one address, the winner's.
  */
 function identity(v: FieldValue): string {
-  const value = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as { value?: FieldValue }).value : null;
+  const value =
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as { value?: FieldValue }).value : null;
   if (typeof value === 'string') return `value:${value.toLowerCase().replace(/\s+/g, '')}`;
   return canonicalJson(v);
 }
@@ -111,8 +112,7 @@ export function mergeTwoWay(
     if (sameValue(f, m)) out[k] = f;
     else if (setFields.has(k) && Array.isArray(f) && Array.isArray(m)) {
       out[k] = winner === 'firm' ? mergeSet([], f, m) : mergeSet([], m, f);
-    }
-    else if (isEmpty(f)) out[k] = m;
+    } else if (isEmpty(f)) out[k] = m;
     else if (isEmpty(m)) out[k] = f;
     else {
       out[k] = winner === 'firm' ? f : m;

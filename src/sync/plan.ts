@@ -52,9 +52,23 @@ export function planSync<T extends { readonly uid: Uid }>(input: PlanInput<T>): 
   };
 
   const status = options.recovery ? [] : input.status;
+  // A mailbox item that left its href while an item with its UID appeared at a new one was
+  // moved (renamed by a client), not deleted and re-created: the pair follows it.
+  const statusHrefs = new Set(status.map((s) => s.href));
+  const newByUid = new Map<Uid, MailboxView<T>>();
+  for (const m of input.mailbox) {
+    const uid = m.content?.item.uid;
+    if (uid !== undefined && !statusHrefs.has(m.href) && !newByUid.has(uid)) newByUid.set(uid, m);
+  }
+  const movedTo = (f: FirmView<T> | undefined): MailboxView<T> | undefined => {
+    if (!f) return undefined;
+    const m = newByUid.get(f.item.uid);
+    if (m) newByUid.delete(f.item.uid);
+    return m;
+  };
   for (const s of status) {
     const f = firmById.get(s.firmId);
-    const m = mailboxByHref.get(s.href);
+    const m = mailboxByHref.get(s.href) ?? movedTo(f);
     if (f) pairedFirm.add(f.id);
     if (m) pairedHref.add(m.href);
     if (m?.quarantine) continue; // unreadable mailbox item: leave the pair alone, report it

@@ -89,7 +89,11 @@ export interface FirmSyncStore<T> {
   changeCounter(user: UserId, kind: CollectionKind): Promise<number>;
   loadStatus(user: UserId, kind: CollectionKind): Promise<StatusEntry[]>;
   /** The current revision of each of these items that still exists (absent: deleted). */
-  revisionsOf(user: UserId, kind: CollectionKind, ids: readonly FirmItemId[]): Promise<Map<FirmItemId, string>>;
+  revisionsOf(
+    user: UserId,
+    kind: CollectionKind,
+    ids: readonly FirmItemId[],
+  ): Promise<Map<FirmItemId, string>>;
   /**
    * Applies a batch in one transaction; returns, in order, the firm id each commit
    * concerns (the new id for a create). Firm writes made here do not count as firm-side

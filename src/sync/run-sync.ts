@@ -8,6 +8,7 @@ import type { FirmSyncStore } from './ports.js';
 import { type CollectionReport, emptyReport, type RunReport } from './report.js';
 import type { SyncRunDeps, SyncUser } from './run-ports.js';
 import type { SyncScopeKind, SyncSettings } from './settings.js';
+import { withUserLease } from './user-lease.js';
 
 /** Which users a run covers (SPEC §8: servers, up to five server groups). */
 export interface SyncSelection {
@@ -19,7 +20,6 @@ export interface SyncSelection {
 }
 
 export const MAX_GROUPS = 5;
-const LEASE_MS = 15 * 60_000;
 
 /** Picks the users in scope; an unknown login or a sixth group is a usage error. */
 export function selectUsers(all: readonly SyncUser[], sel: SyncSelection): SyncUser[] {
@@ -34,7 +34,7 @@ export function selectUsers(all: readonly SyncUser[], sel: SyncSelection): SyncU
     const byLogin = new Map(all.map((u) => [u.login, u]));
     const unknown = sel.users.filter((l) => !byLogin.has(l));
     if (unknown.length > 0) throw new LiaisonError('Usage', `unknown user: ${unknown.join(', ')}`);
-    users = sel.users.map((l) => byLogin.get(l)!);
+    users = [...new Set(sel.users)].map((l) => byLogin.get(l)!);
   }
   if (sel.servers.length > 0) users = users.filter((u) => sel.servers.includes(u.server));
   if (sel.groups.length > 0) users = users.filter((u) => u.group !== null && sel.groups.includes(u.group));
@@ -74,20 +74,15 @@ export async function runMailboxSync(
     }
     const reports = kinds.map((k) => emptyReport(user.login, k, settings.dryRun));
     collections.push(...reports);
-    if (!(await deps.locks.tryAcquire(user.id, deps.holder, LEASE_MS))) {
+    const ran = await withUserLease(deps.locks, user.id, deps.holder, async () => {
+      for (const report of reports)
+        await syncOne(deps, user, report, settings, runId, options.recovery ?? false);
+    });
+    if (!ran) {
       for (const r of reports) {
         r.outcome = 'skipped';
         r.reason = 'busy: another sync holds this user; taken next run';
       }
-      continue;
-    }
-    try {
-      for (const report of reports) {
-        await syncOne(deps, user, report, settings, runId, options.recovery ?? false);
-        await deps.locks.renew(user.id, deps.holder, LEASE_MS);
-      }
-    } finally {
-      await deps.locks.release(user.id, deps.holder);
     }
   }
 

@@ -246,3 +246,12 @@ describe('decision table: items with no status', () => {
     expect(types(p.ops).sort()).toEqual(['create-in-mailbox', 'update:recovered']);
   });
 });
+
+describe('decision table: a moved mailbox item', () => {
+  it('an item renamed in the mailbox (same UID, new href) keeps its pair instead of delete + create', () => {
+    const a = note('Ann');
+    const p = plan([firm('1', a)], [mbox('renamed', 'e9', a)], [status('1', 'a', 'e1', a)]);
+    expect(p.ops).toHaveLength(1);
+    expect(p.ops[0]).toMatchObject({ type: 'update', href: 'renamed', toFirm: false, toMailbox: false });
+  });
+});

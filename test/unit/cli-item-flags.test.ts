@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { parseWhen } from '../../src/cli/item-flags.js';
+import { isLiaisonError } from '../../src/domain/errors.js';
+import { rruleProblem } from '../../src/formats/rrule-check.js';
+
+const usage = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return isLiaisonError(e, 'Usage') ? e.message : `not a usage error: ${String(e)}`;
+  }
+  return 'accepted';
+};
+
+describe('dates and times given on the command line', () => {
+  it('reads all-day dates, zoned, UTC and floating times', () => {
+    expect(parseWhen('2026-12-01', undefined, '--start')).toEqual({ value: '2026-12-01', tzid: '' });
+    expect(parseWhen('2026-12-01T09:30', 'Europe/Berlin', '--start')).toEqual({
+      value: '2026-12-01T09:30:00',
+      tzid: 'Europe/Berlin',
+    });
+    expect(parseWhen('2026-12-01T09:30+01:00', undefined, '--start')).toEqual({
+      value: '2026-12-01T08:30:00Z',
+      tzid: '',
+    });
+    expect(parseWhen('2026-12-01T09:30', undefined, '--start')).toEqual({
+      value: '2026-12-01T09:30:00',
+      tzid: '',
+    });
+  });
+  it('refuses dates and times that do not exist, with the flag named', () => {
+    expect(usage(() => parseWhen('tomorrow', undefined, '--start'))).toMatch(
+      /--start tomorrow: not an ISO date/,
+    );
+    expect(usage(() => parseWhen('2026-02-30', undefined, '--start'))).toMatch(/no such date/);
+    expect(usage(() => parseWhen('2026-13-01', undefined, '--end'))).toMatch(
+      /--end 2026-13-01: no such date/,
+    );
+    expect(usage(() => parseWhen('2026-12-01T25:00', undefined, '--start'))).toMatch(/no such time/);
+    expect(usage(() => parseWhen('2026-12-01T09:00', 'Mars/Olympus', '--start'))).toMatch(/IANA/);
+    expect(usage(() => parseWhen('2026-12-01T09:00Z', 'Europe/Berlin', '--start'))).toMatch(/offset/);
+  });
+});
+
+describe('recurrence rules given on the command line', () => {
+  it('accepts sound rules', () => {
+    expect(rruleProblem('FREQ=WEEKLY;BYDAY=MO,WE')).toBeNull();
+    expect(rruleProblem('RRULE:FREQ=MONTHLY;COUNT=10;INTERVAL=2')).toBeNull();
+    expect(rruleProblem('freq=daily;until=20271231T000000Z')).toBeNull();
+  });
+  it('names what is wrong', () => {
+    expect(rruleProblem('FREQ=SOMETIMES')).toMatch(/FREQ=SOMETIMES/);
+    expect(rruleProblem('BYDAY=MO')).toMatch(/FREQ is required/);
+    expect(rruleProblem('FREQ=DAILY;COUNT=3;UNTIL=20270101')).toMatch(/COUNT and UNTIL/);
+    expect(rruleProblem('FREQ=DAILY;COUNT=0')).toMatch(/COUNT/);
+    expect(rruleProblem('FREQ=DAILY;BYFOO=1')).toMatch(/BYFOO/);
+  });
+});
