@@ -3,46 +3,45 @@
  *
  * 1. The service account's principal: RFC 6764 §5 — PROPFIND DAV:current-user-principal
  *    (RFC 5397) on the configured path, then on /.well-known/caldav and /.well-known/carddav,
- *    following redirects on the same origin (credentials never go elsewhere).
+ *    following redirects on the same origin (credentials never go elsewhere). The principal
+ *    itself need not exist: a Cyrus admin has no mailbox, so its principal answers 404, and
+ *    the principal-collection-set (RFC 3744 §5.8) of the start answer is what leads on.
  * 2. The mailbox user's principal. The server account is a service account allowed into
  *    every mailbox, so the user's principal is found by convention: an absolute path or URL
  *    given as the account is used as is; otherwise `{principal-collection-set}/ACCOUNT/`
  *    (RFC 3744 §5.8) for each set the service principal names, then ACCOUNT next to the
  *    service principal (Cyrus's `/dav/principals/user/ACCOUNT/`), then `{root}/ACCOUNT/`
- *    (Radicale's layout). The first that answers with a home set wins.
+ *    (Radicale's layout). The first that answers with a home set wins. A home set naming
+ *    the service account's own home is taken for the user's next to it (see `ownHomes`).
  * 3. The home sets (RFC 6352 §7.1.1 addressbook-home-set, RFC 4791 §6.2.1
  *    calendar-home-set), listed with Depth 1; the configured collection, or else the user's
- *    default one (by name, then the first by path) is chosen.
+ *    default one (by name, then the first by path) is chosen. When the listing shows none,
+ *    the conventional names are asked for one by one (`collection-choice.ts`).
  */
 import { isLiaisonError } from '../../domain/errors.js';
 import type { CollectionKind } from '../../domain/ids.js';
 import { COLLECTION_KINDS } from '../../domain/ids.js';
 import { CALDAV } from './caldav-protocol.js';
 import { CARDDAV } from './carddav-protocol.js';
-import type { CollectionProtocol } from './collection-protocol.js';
+import {
+  chooseCollection,
+  configuredName,
+  conventionalSegments,
+  LISTING_PROPS,
+  RESOURCETYPE,
+} from './collection-choice.js';
 import type { DavServerConfig } from './dav-config.js';
 import { type RequestContext, requestError, statusError } from './dav-failure.js';
 import { encodeSegment, lastSegment, parentPath, sameCollection, withSlash } from './dav-href.js';
 import type { DiscoveredCollection, DiscoveredMailbox } from './discovery-cache.js';
-import { MARKER_COLLECTION_SEGMENT } from './marker-location.js';
-import { type DavResponse, propHrefs, propOf, propText } from './multistatus.js';
+import { type DavResponse, propHrefs } from './multistatus.js';
 import { propfindBody } from './request-bodies.js';
 import type { WebDavClient } from './webdav-client.js';
-import { clark, DAV_NS, type XmlName } from './xml-element.js';
+import { DAV_NS, type XmlName } from './xml-element.js';
 
 const dav = (local: string): XmlName => ({ ns: DAV_NS, local });
 const CURRENT_USER_PRINCIPAL = dav('current-user-principal');
 const PRINCIPAL_COLLECTION_SET = dav('principal-collection-set');
-const RESOURCETYPE = dav('resourcetype');
-const DISPLAYNAME = dav('displayname');
-/** RFC 3253 §3.1.5: the reports a resource answers. */
-export const SUPPORTED_REPORT_SET = dav('supported-report-set');
-
-/** The protocol of each collection kind. */
-export const PROTOCOLS: Readonly<Record<CollectionKind, CollectionProtocol>> = {
-  contacts: CARDDAV,
-  calendar: CALDAV,
-};
 
 /**
  * DAV header tokens of a server that schedules by itself: RFC 6638 §2's, and the spelling
@@ -108,7 +107,7 @@ export class DavDiscovery {
         listing = await this.listHome(home, account);
         listings.set(home, listing);
       }
-      collections[kind] = listing === null ? null : this.choose(kind, listing);
+      collections[kind] = listing === null ? null : await this.collectionIn(kind, home, listing, account);
     }
     const calendarPlace = collections.calendar?.href ?? homes.calendar;
     const autoSchedule = calendarPlace === null ? false : await this.#schedules(calendarPlace, account);
@@ -148,7 +147,8 @@ export class DavDiscovery {
       const response = answer.responses[0];
       const homes = response === undefined ? null : homesOf(response);
       if (homes !== null && (homes.contacts !== null || homes.calendar !== null)) {
-        return { principal: response?.href ?? candidate, homes };
+        const principal = response?.href ?? candidate;
+        return { principal, homes: ownHomes(homes, principal, service.principal) };
       }
     }
     const where = `${this.config.name}: no principal with a home set found for user ${account} (tried ${tried.join(', ')})`;
@@ -178,14 +178,7 @@ export class DavDiscovery {
 
   /** Step 3: the members of a home set (null when the home set does not exist yet). */
   async listHome(home: string, account: string): Promise<DavResponse[] | null> {
-    const props = [
-      RESOURCETYPE,
-      DISPLAYNAME,
-      SUPPORTED_REPORT_SET,
-      ...CALDAV.listingProps,
-      ...CARDDAV.listingProps,
-    ];
-    const answer = await this.client.multistatus('PROPFIND', home, 1, propfindBody(props), {
+    const answer = await this.client.multistatus('PROPFIND', home, 1, propfindBody(LISTING_PROPS), {
       user: account,
       collection: home,
     });
@@ -200,31 +193,46 @@ export class DavDiscovery {
   }
 
   /**
+   * The collection of `kind` in a home set: chosen from its listing, or else the first of
+   * the conventional names that answers a Depth 0 PROPFIND as a suitable collection
+   * (a listing may hide what exists: see `conventionalSegments`).
+   */
+  async collectionIn(
+    kind: CollectionKind,
+    home: string,
+    listing: readonly DavResponse[],
+    account: string,
+  ): Promise<DiscoveredCollection | null> {
+    const chosen = this.choose(kind, listing);
+    if (chosen !== null) return chosen;
+    for (const segment of conventionalSegments(configuredName(this.config, kind), kind)) {
+      const path = `${withSlash(home)}${encodeSegment(segment)}/`;
+      const answer = await this.client.multistatus('PROPFIND', path, 0, propfindBody(LISTING_PROPS), {
+        user: account,
+        collection: path,
+      });
+      if ('status' in answer) {
+        // A 403 is not "absent": the service account lacks rights it needs, and going on
+        // would make a second calendar next to the user's.
+        if (answer.status === 404 || answer.status === 410) continue;
+        throw statusError(answer.request, answer.status, answer.preconditions);
+      }
+      const self = answer.responses.filter(
+        (r) => sameCollection(r.href, path) && (r.status === null || r.status < 300),
+      );
+      const found = this.choose(kind, self);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
+  /**
    * The collection of `kind` to sync among a home set's members: the configured one (by
    * last segment or display name), else the first default-named, else the first by path.
    * Liaison's own marker calendar is never chosen.
    */
   choose(kind: CollectionKind, listing: readonly DavResponse[]): DiscoveredCollection | null {
-    const protocol = PROTOCOLS[kind];
-    const wanted = (kind === 'contacts' ? this.config.addressbook : this.config.calendar)?.toLowerCase();
-    const candidates = listing
-      .filter((r) => protocol.suitable(r) && lastSegment(r.href) !== MARKER_COLLECTION_SEGMENT)
-      .map((r) => ({
-        response: r,
-        names: [lastSegment(r.href).toLowerCase(), (propText(r, DISPLAYNAME) ?? '').toLowerCase()],
-      }))
-      .sort((a, b) => (a.response.href < b.response.href ? -1 : a.response.href > b.response.href ? 1 : 0));
-    let chosen: DavResponse | undefined;
-    if (wanted !== undefined) {
-      chosen = candidates.find((c) => c.names.includes(wanted))?.response;
-    } else {
-      const rank = (names: string[]) => {
-        const ranks = names.map((n) => protocol.defaultNames.indexOf(n)).filter((i) => i >= 0);
-        return ranks.length === 0 ? Number.POSITIVE_INFINITY : Math.min(...ranks);
-      };
-      chosen = [...candidates].sort((a, b) => rank(a.names) - rank(b.names))[0]?.response;
-    }
-    return chosen === undefined ? null : describeCollection(chosen, protocol);
+    return chooseCollection(kind, listing, configuredName(this.config, kind));
   }
 
   #principalCandidates(account: string, service: ServiceContext): string[] {
@@ -284,13 +292,23 @@ export class DavDiscovery {
   }
 
   async #serviceContext(root: string, principal: string, sets: readonly string[]): Promise<ServiceContext> {
-    const ms = await this.client.propfind(
+    const answer = await this.client.multistatus(
+      'PROPFIND',
       principal,
       0,
-      [PRINCIPAL_COLLECTION_SET, CALDAV.homeSet, CARDDAV.homeSet],
+      propfindBody([PRINCIPAL_COLLECTION_SET, CALDAV.homeSet, CARDDAV.homeSet]),
       {},
     );
-    const response = ms.responses[0];
+    if ('status' in answer) {
+      // A Cyrus admin has no mailbox, hence no principal resource: 404 for the very href
+      // current-user-principal named. The start's principal-collection-set still leads to
+      // the users' principals, which is all a service account needs.
+      if (answer.status !== 404 && answer.status !== 403) {
+        throw statusError(answer.request, answer.status, answer.preconditions);
+      }
+      return { root, principal, principalCollections: [...sets], homes: { contacts: null, calendar: null } };
+    }
+    const response = answer.responses[0];
     const own = response === undefined ? [] : propHrefs(response, PRINCIPAL_COLLECTION_SET);
     return {
       root,
@@ -312,28 +330,26 @@ function homesOf(response: DavResponse): Record<CollectionKind, string | null> |
   };
 }
 
-/** The reports a collection lists in DAV:supported-report-set (RFC 3253 §3.1.5), or null when it lists none. */
-export function supportedReports(response: DavResponse): Set<string> | null {
-  const set = propOf(response, SUPPORTED_REPORT_SET);
-  if (set === undefined) return null;
-  const reports = new Set<string>();
-  for (const supported of set.children) {
-    for (const report of supported.children) {
-      // RFC 3253 wraps the name in DAV:report; Xandikos puts it in supported-report directly.
-      if (report.ns === DAV_NS && report.local === 'report')
-        for (const name of report.children) reports.add(clark(name));
-      else reports.add(clark(report));
-    }
-  }
-  return reports;
-}
-
-function describeCollection(response: DavResponse, protocol: CollectionProtocol): DiscoveredCollection {
-  const reports = supportedReports(response);
-  return {
-    href: withSlash(response.href),
-    displayName: propText(response, DISPLAYNAME) ?? lastSegment(response.href),
-    syncCollection: reports?.has(clark({ ns: DAV_NS, local: 'sync-collection' })) ?? false,
-    multiget: reports === null || reports.has(clark(protocol.multiget)),
-  };
+/**
+ * The home sets of another user's principal, with any that names the service account's
+ * own home moved to the user's. Cyrus 3.6 answers calendar-home-set from the account that
+ * asks, not from the principal asked about: on alice's principal an admin reads
+ * `/dav/calendars/user/admin/` (while addressbook-home-set rightly says
+ * `/dav/addressbooks/user/alice/`). Syncing a user's items into the service account's own
+ * calendar would mix every mailbox into one, so such a home set is never used as it is:
+ * it is read as the home of the same name next to it. Where both principals have the same
+ * last segment (the service account's own mailbox) nothing is moved.
+ */
+export function ownHomes(
+  homes: Readonly<Record<CollectionKind, string | null>>,
+  principal: string,
+  servicePrincipal: string,
+): Record<CollectionKind, string | null> {
+  const service = lastSegment(servicePrincipal);
+  const user = lastSegment(principal);
+  const own = (home: string | null) =>
+    home !== null && service !== '' && user !== service && lastSegment(home) === service
+      ? `${parentPath(home)}${encodeSegment(user)}/`
+      : home;
+  return { contacts: own(homes.contacts), calendar: own(homes.calendar) };
 }

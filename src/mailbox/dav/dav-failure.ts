@@ -37,10 +37,16 @@ export interface FailedRequest {
 
 /** RFC 6578 §3.2: the precondition a server names when it refuses a sync token. */
 export const VALID_SYNC_TOKEN = clark({ ns: DAV_NS, local: 'valid-sync-token' });
-/** RFC 4791 §5.3.2.1 and RFC 6352 §6.3.2.1: another resource already holds this UID. */
+/**
+ * Another resource already holds this UID: RFC 4791 §5.3.2.1 and RFC 6352 §6.3.2.1
+ * no-uid-conflict, and RFC 6638 §3.2.4.1 unique-scheduling-object-resource (one UID in
+ * all of a user's calendars), which Cyrus names for every event, scheduling or not. Each
+ * names the resource holding the UID in a DAV:href.
+ */
 const NO_UID_CONFLICT = new Set([
   clark({ ns: CALDAV_NS, local: 'no-uid-conflict' }),
   clark({ ns: CARDDAV_NS, local: 'no-uid-conflict' }),
+  clark({ ns: CALDAV_NS, local: 'unique-scheduling-object-resource' }),
 ]);
 
 /** The precondition among `preconditions` telling of a UID conflict, if any. */

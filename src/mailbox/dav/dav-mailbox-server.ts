@@ -2,9 +2,10 @@ import { LiaisonError } from '../../domain/errors.js';
 import type { CollectionKind } from '../../domain/ids.js';
 import { COLLECTION_KINDS } from '../../domain/ids.js';
 import type { MailboxCollection, MailboxServer, MailboxStore, MarkerNote } from '../port.js';
+import { configuredName, DEFAULT_COLLECTIONS, PROTOCOLS } from './collection-choice.js';
 import { DavCollection } from './dav-collection.js';
 import type { DavServerConfig, MarkerPlacement } from './dav-config.js';
-import { DavDiscovery, PROTOCOLS } from './dav-discovery.js';
+import { DavDiscovery } from './dav-discovery.js';
 import { requestError, statusError } from './dav-failure.js';
 import { displayUrl, encodeSegment, withSlash } from './dav-href.js';
 import { DavMarker, type PlacementMemo } from './dav-marker.js';
@@ -27,12 +28,6 @@ export interface DavMailboxOptions extends DavTransportOptions {
    */
   readonly syncPageSize?: number;
 }
-
-/** Name and display name of the collections `ensureMailbox` makes when none is configured. */
-const DEFAULT_COLLECTIONS: Readonly<Record<CollectionKind, { segment: string; displayName: string }>> = {
-  contacts: { segment: 'contacts', displayName: 'Contacts' },
-  calendar: { segment: 'calendar', displayName: 'Calendar' },
-};
 
 /**
  * Users' mailboxes on one CardDAV/CalDAV server, reached with a service account that may
@@ -85,12 +80,10 @@ export class DavMailboxServer implements MailboxServer {
         await this.#make(account, kind, home, 'MKCOL', undefined);
         listing = [];
       }
-      if (this.discovery.choose(kind, listing) !== null) continue;
-      const name =
-        (kind === 'contacts' ? this.config.addressbook : this.config.calendar) ??
-        DEFAULT_COLLECTIONS[kind].segment;
-      const displayName = kind === 'contacts' ? this.config.addressbook : this.config.calendar;
-      const made = PROTOCOLS[kind].makeCollection(displayName ?? DEFAULT_COLLECTIONS[kind].displayName);
+      if ((await this.discovery.collectionIn(kind, home, listing, account)) !== null) continue;
+      const configured = configuredName(this.config, kind);
+      const name = configured ?? DEFAULT_COLLECTIONS[kind].segment;
+      const made = PROTOCOLS[kind].makeCollection(configured ?? DEFAULT_COLLECTIONS[kind].displayName);
       await this.#make(account, kind, `${withSlash(home)}${encodeSegment(name)}/`, made.method, made.body);
     }
     await this.forget(account);

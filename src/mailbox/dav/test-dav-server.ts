@@ -2,25 +2,37 @@
  * `liaison server test`: what a configured DAV server offers, found by asking it.
  */
 
+import { LiaisonError } from '../../domain/errors.js';
 import { formatMarkerNote } from '../marker-note-text.js';
+import { isCalendarFor, SUPPORTED_COMPONENTS } from './caldav-protocol.js';
+import { RESOURCETYPE } from './collection-choice.js';
 import type { DavServerConfig, MarkerPlacement, ServerCapabilities } from './dav-config.js';
-import { withSlash } from './dav-href.js';
+import { memberPath, sameCollection } from './dav-href.js';
 import { type DavMailboxOptions, DavMailboxServer } from './dav-mailbox-server.js';
 import { makeJournalCalendar, markerCollectionPath, setProperty, trialName } from './dav-marker.js';
-import { MARKER_PROPERTY } from './marker-location.js';
+import { MARKER_COLLECTION_NAME, MARKER_PROPERTY } from './marker-location.js';
 import { propfindBody, proppatchBody } from './request-bodies.js';
-import { DAV_NS } from './xml-element.js';
 
 /**
  * Connects with the server's service account, discovers the mailbox of `account` (or the
  * service account's own), and reports: sync-collection and multiget (the chosen
  * collections' supported-report-set), getctag (one PROPFIND), automatic scheduling (the DAV
  * header), and — by trying — VJOURNAL calendars and dead properties, which decide the
- * marker placement. The trials make a throwaway calendar and property and remove them; an
- * existing marker calendar means placement `collection` without a trial.
+ * marker placement. An existing marker calendar means placement `collection` without a
+ * trial. Otherwise the VJOURNAL trial makes the marker calendar where the first sync would
+ * (`makeJournalCalendar`), puts a throwaway note in it and deletes the note; the calendar
+ * stays when it took the note, because the sync would make it anyway and a Cyrus admin
+ * cannot delete a collection in a user's home: its DELETE answers 200 while only
+ * withdrawing the admin's own access (the collection stays, the admin then gets 403). The
+ * property trial sets a throwaway dead property and removes it.
+ *
+ * On Cyrus the property trial moves the synced collection's sync token and getctag (a
+ * PROPPATCH counts as a change there): the next express sync then pays one empty change
+ * list, nothing more.
  *
  * Throws the `LiaisonError` of the first request that fails (AccessDenied for a wrong
- * password, Unavailable for an unreachable server, NotFound for an unknown user).
+ * password, Unavailable for an unreachable server, NotFound for an unknown user, or for no
+ * `account` when the service account has no mailbox of its own, as a Cyrus admin).
  */
 export async function testDavServer(
   config: DavServerConfig,
@@ -30,6 +42,13 @@ export async function testDavServer(
   const server = new DavMailboxServer(config, options);
   try {
     const service = await server.discovery.service();
+    if (account === undefined && service.homes.contacts === null && service.homes.calendar === null) {
+      throw new LiaisonError(
+        'NotFound',
+        `${config.name}: the service account has no mailbox of its own (its principal ${service.principal} names no home set, as for a Cyrus admin): name a user whose mailbox to examine`,
+        { context: { server: config.name } },
+      );
+    }
     const examined = account ?? service.principal;
     const mailbox = await server.mailbox(examined);
     const { client } = server;
@@ -49,16 +68,7 @@ export async function testDavServer(
 
     const home = mailbox.homes.calendar;
     let vjournal = false;
-    if (home !== null) {
-      const existing = await client.multistatus(
-        'PROPFIND',
-        markerCollectionPath(home),
-        0,
-        propfindBody([{ ns: DAV_NS, local: 'resourcetype' }]),
-        context,
-      );
-      vjournal = !('status' in existing) || (await tryJournalCalendar(server, home, examined));
-    }
+    if (home !== null) vjournal = await journalCalendar(server, markerCollectionPath(home), examined);
 
     const host = synced[0];
     let deadProperties = false;
@@ -96,24 +106,40 @@ export async function testDavServer(
   }
 }
 
-/** Makes a VJOURNAL calendar, puts a note in it, and removes it: true when both worked. */
-async function tryJournalCalendar(server: DavMailboxServer, home: string, account: string): Promise<boolean> {
+/**
+ * Whether the marker calendar at `path` exists as a VJOURNAL calendar, or can be made and
+ * takes a note (see `testDavServer`). A note of its own UID is used, so that an old marker
+ * note elsewhere in the mailbox (placement `item`) cannot make a server that refuses one
+ * UID in two calendars (Cyrus, RFC 4791 §5.3.2.1) refuse the trial.
+ */
+async function journalCalendar(server: DavMailboxServer, path: string, account: string): Promise<boolean> {
   const { client } = server;
-  const path = `${withSlash(home)}${trialName()}/`;
   const context = { user: account, collection: path };
-  if ((await makeJournalCalendar(client, path, 'Liaison capability test', context)) !== 'done') return false;
-  try {
-    const put = await client.exchange(
-      'PUT',
-      `${path}note.ics`,
-      {
-        headers: { 'content-type': 'text/calendar; charset=utf-8' },
-        body: formatMarkerNote({ collections: {} }),
-      },
-      context,
-    );
-    return put.status >= 200 && put.status < 300;
-  } finally {
-    await client.exchange('DELETE', path, {}, context);
+  const existing = await client.multistatus(
+    'PROPFIND',
+    path,
+    0,
+    propfindBody([RESOURCETYPE, SUPPORTED_COMPONENTS]),
+    context,
+  );
+  if (!('status' in existing)) {
+    // Some servers (Xandikos) answer 207 with a 404 inside for what does not exist.
+    const self = existing.responses.find((r) => sameCollection(r.href, path));
+    if (self !== undefined && (self.status ?? 200) < 300) return isCalendarFor(self, 'VJOURNAL');
   }
+  if ((await makeJournalCalendar(client, path, MARKER_COLLECTION_NAME, context)) !== 'done') return false;
+  const uid = trialName();
+  const href = memberPath(path, `${uid}.ics`);
+  const put = await client.exchange(
+    'PUT',
+    href,
+    {
+      headers: { 'content-type': 'text/calendar; charset=utf-8', 'if-none-match': '*' },
+      body: formatMarkerNote({ collections: {} }).replace(/^UID:.*$/m, `UID:${uid}`),
+    },
+    { ...context, href },
+  );
+  const taken = put.status >= 200 && put.status < 300;
+  await client.exchange('DELETE', taken ? href : path, {}, taken ? { ...context, href } : context);
+  return taken;
 }

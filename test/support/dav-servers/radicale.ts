@@ -41,10 +41,20 @@ export interface RadicaleServer {
   addUser(name: string): Promise<{ readonly username: string; readonly password: string }>;
   /** The storage folder (`collections/`). */
   readonly storage: string;
+  /** Radicale's log (level warning): what it refused and why. */
+  readonly log: string;
   /** Stops the server and removes its folder. */
   stop(): Promise<void>;
-  /** Stops the server and starts it again on the same port with the same data. */
-  restart(): Promise<void>;
+  /**
+   * Stops the server and starts it again on the same port with the same data; `whileStopped`
+   * runs in between, to change the storage as a restore from a backup would.
+   */
+  restart(whileStopped?: () => void | Promise<void>): Promise<void>;
+  /**
+   * Kills the server with SIGKILL, as a crash or a power cut would: requests in flight get
+   * no answer. It stays down until `restart()`.
+   */
+  crash(): Promise<void>;
 }
 
 export async function startRadicale(): Promise<RadicaleServer> {
@@ -119,6 +129,7 @@ export async function startRadicale(): Promise<RadicaleServer> {
     username,
     password,
     storage,
+    log,
     async addUser(name) {
       const userPassword = randomBytes(8).toString('hex');
       appendFileSync(users, `${name}:${userPassword}\n`);
@@ -139,9 +150,14 @@ export async function startRadicale(): Promise<RadicaleServer> {
       running = undefined;
       rmSync(root, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(whileStopped) {
       await running?.stop();
+      running = undefined;
+      await whileStopped?.();
       running = await start();
+    },
+    async crash() {
+      await running?.kill();
     },
   };
 }

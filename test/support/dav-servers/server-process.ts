@@ -65,6 +65,8 @@ export interface ServerProcess {
   readonly child: ChildProcess;
   /** Ends the whole process group: SIGTERM, then SIGKILL after 5 s. */
   stop(): Promise<void>;
+  /** Ends the whole process group at once with SIGKILL (a crash), and waits for the leader to exit. */
+  kill(): Promise<void>;
 }
 
 /** Starts `program` in a process group of its own, its output appended to `log`. */
@@ -82,11 +84,19 @@ export function startProcess(program: string, args: readonly string[], log: stri
   };
   const onExit = () => kill('SIGKILL');
   process.once('exit', onExit);
+  const ended = () => child.exitCode !== null || child.signalCode !== null;
   return {
     child,
+    async kill() {
+      process.removeListener('exit', onExit);
+      if (ended()) return;
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      kill('SIGKILL');
+      await gone;
+    },
     async stop() {
       process.removeListener('exit', onExit);
-      if (child.exitCode !== null || child.signalCode !== null) {
+      if (ended()) {
         kill('SIGKILL');
         return;
       }
