@@ -1,3 +1,4 @@
+import { benchDav } from './dav-bench.js';
 import { benchVdir } from './vdir-bench.js';
 
 /** `npm run bench`: prints figures and the ratios the project holds itself to. */
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `  peak memory (RSS)                        ${peakRssMb.toFixed(0)} MB  (target < 300 MB)\n`,
   );
+  await benchDav((text) => process.stdout.write(text));
 }
 
 await main();
