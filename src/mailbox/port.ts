@@ -42,6 +42,12 @@ export interface MailboxCollection {
   /** Every item's href and etag. */
   list(): Promise<ItemRef[]>;
   /**
+   * Every item's href and etag together with the change-list token that goes with that
+   * listing (null when the store keeps no change list), in as few requests as the store
+   * allows: a later `changesSince(token)` reports every change made after the listing.
+   */
+  listAll(): Promise<{ readonly refs: ItemRef[]; readonly token: SyncToken | null }>;
+  /**
    * A cheap fingerprint of the collection's state (ctag, sync token, folder digest).
    * Equal fingerprints mean nothing changed; a different one means something may have.
    */

@@ -1,9 +1,9 @@
 import type { ItemCodec } from '../domain/codec.js';
 import { errorMessage, isLiaisonError } from '../domain/errors.js';
 import type { CollectionKind, SyncToken, Uid, UserId } from '../domain/ids.js';
-import type { MailboxStore, MarkerNote } from '../mailbox/port.js';
+import type { ItemRef, MailboxStore, MarkerNote } from '../mailbox/port.js';
 import { executePlan } from './execute.js';
-import { gatherSides } from './gather.js';
+import { changesOrNull, gatherSides } from './gather.js';
 import { holdReason } from './guards.js';
 import { checkMarker, withMarkerTime } from './marker.js';
 import { planSync } from './plan.js';
@@ -78,21 +78,30 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
 
   const collection = await deps.mailbox.collection(kind);
   const firmCounter = await firm.changeCounter(user, kind);
-  // Taken before listing, so a change made while this run works is seen by the next one.
-  // Where the fingerprint is a digest of the listing (a folder), list once and derive it.
-  const listed = collection.probeFromListing ? await collection.list() : null;
-  const probe =
-    listed && collection.probeFromListing ? collection.probeFromListing(listed) : await collection.probe();
   const everSynced = state.lastSync !== null || state.pendingSync !== null;
-  if (
-    !recovery &&
-    settings.mode === 'express' &&
-    everSynced &&
-    probe === state.probe &&
-    firmCounter === state.firmCounter
-  ) {
-    report.outcome = 'unchanged';
-    return;
+  const express = !recovery && settings.mode === 'express' && everSynced;
+  // Express mode asks each side one cheap question. Where the mailbox keeps a change list,
+  // the question is the change list itself: an unchanged collection answers it empty, and
+  // a changed one has then told what changed, in the same single request.
+  const changes = express && state.token !== null ? await changesOrNull(collection, state.token) : null;
+  let listed: ItemRef[] | null = null;
+  let probe: string | null = null;
+  if (changes) {
+    if (changes.changed.length === 0 && changes.removed.length === 0 && firmCounter === state.firmCounter) {
+      if (changes.token !== state.token) await firm.saveState(user, kind, { token: changes.token });
+      report.outcome = 'unchanged';
+      return;
+    }
+  } else {
+    // Taken before listing, so a change made while this run works is seen by the next one.
+    // Where the fingerprint is a digest of the listing (a folder), list once and derive it.
+    listed = collection.probeFromListing ? await collection.list() : null;
+    probe =
+      listed && collection.probeFromListing ? collection.probeFromListing(listed) : await collection.probe();
+    if (express && probe === state.probe && firmCounter === state.firmCounter) {
+      report.outcome = 'unchanged';
+      return;
+    }
   }
 
   const now = deps.now().getTime();
@@ -107,13 +116,15 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
   };
   const where = `user ${target.login}, ${kind}`;
   let listedNow = listed;
-  let listToken = settings.mode === 'express' && !recovery ? state.token : null;
+  let listToken = express && changes ? state.token : null;
+  let asked = changes;
   let token: SyncToken | null = null;
   let planned = 0;
   for (let round = 0; ; round++) {
     const sides = await gatherSides(collection, firm, deps.codec, target, {
       listed: listedNow,
       token: listToken,
+      changes: asked,
       recovery,
       where,
     });
@@ -163,6 +174,7 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
     report.deferred = 0;
     listedNow = null;
     listToken = token;
+    asked = null;
   }
   // A fingerprint taken before this run's own writes must not be kept: should the mailbox
   // later return to that earlier state (the user deletes what this run created), express

@@ -1,7 +1,7 @@
 import type { ItemCodec } from '../domain/codec.js';
 import { errorMessage, isLiaisonError } from '../domain/errors.js';
 import type { CollectionKind, Etag, Href, SyncToken, Uid, UserId } from '../domain/ids.js';
-import type { ItemRef, MailboxCollection } from '../mailbox/port.js';
+import type { ChangeSet, ItemRef, MailboxCollection } from '../mailbox/port.js';
 import type { FirmView, MailboxView } from './plan-types.js';
 import type { FirmSyncStore, StatusEntry } from './ports.js';
 
@@ -20,6 +20,8 @@ export interface GatherOptions {
   readonly listed: ItemRef[] | null;
   /** Express mode's change-list token, or null for a full listing. */
   readonly token: SyncToken | null;
+  /** The changes since that token, when already asked for. */
+  readonly changes: ChangeSet | null;
   /** Recovery ignores the status: every item is read and matched. */
   readonly recovery: boolean;
   /** Names the user and collection in quarantine reasons. */
@@ -41,7 +43,7 @@ export async function gatherSides<T extends { readonly uid: Uid }>(
   const status = await firm.loadStatus(target.user, target.kind);
   const { refs, token } = options.listed
     ? { refs: options.listed, token: await collection.currentToken() }
-    : await listMailbox(collection, status, options.token);
+    : await listMailbox(collection, status, options.token, options.changes);
   const known = options.recovery ? [] : status;
   const mailbox = await readChanged(collection, refs, known, codec, options.where);
   const statusById = new Map(known.map((s) => [s.firmId, s]));
@@ -65,10 +67,11 @@ export async function listMailbox(
   collection: MailboxCollection,
   status: readonly StatusEntry[],
   token: SyncToken | null,
+  asked: ChangeSet | null = null,
 ): Promise<{ refs: ItemRef[]; token: SyncToken | null }> {
-  if (token !== null) {
+  if (token !== null || asked !== null) {
     try {
-      const changes = await collection.changesSince(token);
+      const changes = asked ?? (token === null ? null : await changesOrNull(collection, token));
       if (changes) {
         const byHref = new Map<Href, Etag>();
         for (const s of status) if (s.mailboxEtag !== null) byHref.set(s.href, s.mailboxEtag);
@@ -79,18 +82,33 @@ export async function listMailbox(
         return { refs: [...byHref].map(([href, etag]) => ({ href, etag })), token: changes.token };
       }
     } catch (e) {
-      // RFC 6578 §3.2: an invalid token means a full listing, reconciled against the status.
       if (!isLiaisonError(e, 'InvalidSyncToken')) throw e;
     }
   }
   return fullListing(collection);
 }
 
+/**
+ * The changes since `token`, or null when the store keeps no change list or no longer
+ * knows the token (RFC 6578 §3.2: an invalid token means a full listing, reconciled
+ * against the status).
+ */
+export async function changesOrNull(
+  collection: MailboxCollection,
+  token: SyncToken,
+): Promise<ChangeSet | null> {
+  try {
+    return await collection.changesSince(token);
+  } catch (e) {
+    if (isLiaisonError(e, 'InvalidSyncToken')) return null;
+    throw e;
+  }
+}
+
 async function fullListing(
   collection: MailboxCollection,
 ): Promise<{ refs: ItemRef[]; token: SyncToken | null }> {
-  const token = await collection.currentToken();
-  return { refs: await collection.list(), token };
+  return collection.listAll();
 }
 
 /** Reads only items that are new or whose etag moved; parse failures are quarantined. */

@@ -204,6 +204,19 @@ export function defineMailboxContract(
             expect(changes?.removed.filter((h) => h !== href)).toEqual([]);
           });
 
+          it('listAll (change list kept) lists everything with a token whose changes start after the listing', async () => {
+            const coll = await open();
+            const a = await coll.create(asUid('a'), itemText(kind, 'a', 'A'));
+            const all = await coll.listAll();
+            expect(all.refs.map((r) => r.href)).toEqual([a.href]);
+            expect(all.refs[0]?.etag).toBe(a.etag ?? all.refs[0]?.etag);
+            if (all.token === null)
+              throw new Error('listAll gave no token although a change list was claimed');
+            const b = await coll.create(asUid('b'), itemText(kind, 'b', 'B'));
+            const changes = await coll.changesSince(all.token);
+            expect(changes?.changed.map((r) => r.href)).toEqual([b.href]);
+          });
+
           it('changesSince (change list kept) refuses a token it never issued with InvalidSyncToken', async () => {
             const coll = await open();
             await expect(
@@ -211,6 +224,14 @@ export function defineMailboxContract(
             ).rejects.toMatchObject({ kind: 'InvalidSyncToken' });
           });
         } else {
+          it('listAll (no change list) lists everything with a null token', async () => {
+            const coll = await open();
+            const a = await coll.create(asUid('a'), itemText(kind, 'a', 'A'));
+            const all = await coll.listAll();
+            expect(all.token).toBeNull();
+            expect(all.refs.map((r) => r.href)).toEqual([a.href]);
+          });
+
           it('changesSince (no change list) answers null, as does currentToken', async () => {
             const coll = await open();
             await coll.create(asUid('x'), itemText(kind, 'x', 'X'));

@@ -125,6 +125,7 @@ function racingMailbox(store: MailboxStore, race: Race): MailboxStore {
         location: c.location,
         probeFromListing: c.probeFromListing,
         list: () => c.list(),
+        listAll: () => c.listAll(),
         probe: () => c.probe(),
         currentToken: () => c.currentToken(),
         changesSince: (t) => c.changesSince(t),

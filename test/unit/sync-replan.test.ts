@@ -23,6 +23,7 @@ function racingMailbox(server: MemoryMailboxServer, edit: (href: Href) => void):
         location: c.location,
         probeFromListing: c.probeFromListing,
         list: () => c.list(),
+        listAll: () => c.listAll(),
         probe: () => c.probe(),
         currentToken: () => c.currentToken(),
         changesSince: (t) => c.changesSince(t),

@@ -64,10 +64,15 @@ export class DavCollection implements MailboxCollection {
   }
 
   async list(): Promise<ItemRef[]> {
+    return (await this.listAll()).refs;
+  }
+
+  async listAll(): Promise<{ refs: ItemRef[]; token: SyncToken | null }> {
     if (this.#s.collection.syncCollection) {
       // RFC 6578 §3.8: an initial sync-collection REPORT (empty token) names every member
-      // with its etag. It is a full listing, not a change list, and servers answer it far
-      // faster than a Depth 1 PROPFIND (Radicale: about 0.5 s against 15-20 s for 10,000 items).
+      // with its etag, and the token that goes with that state. It is a full listing, not a
+      // change list, and servers answer it far faster than a Depth 1 PROPFIND (Radicale:
+      // about 0.5 s against 15-20 s for 10,000 items).
       const all = await this.#changes(null);
       const refs: ItemRef[] = [];
       const unknown: string[] = [];
@@ -80,8 +85,12 @@ export class DavCollection implements MailboxCollection {
         const etag = etags[i];
         if (etag) refs.push({ href: asHref(href), etag: asEtag(etag) });
       });
-      return refs;
+      return { refs, token: asSyncToken(all.token) };
     }
+    return { refs: await this.#propfindListing(), token: null };
+  }
+
+  async #propfindListing(): Promise<ItemRef[]> {
     const refs: ItemRef[] = [];
     await this.#propfind(1, [GETETAG, RESOURCETYPE], (r) => {
       if (!this.#isItem(r.href) || r.status === 404 || propChildNames(r, RESOURCETYPE).includes(COLLECTION)) {

@@ -74,6 +74,12 @@ class MemoryCollection implements MailboxCollection {
     return this.backend.serve('probe', this.account, () => this.#state().token());
   }
 
+  async listAll(): Promise<{ refs: ItemRef[]; token: SyncToken | null }> {
+    // The token first: a change made between the two is then reported again, never missed.
+    const token = await this.currentToken();
+    return { refs: await this.list(), token };
+  }
+
   async currentToken(): Promise<SyncToken | null> {
     return this.backend.serve('currentToken', this.account, () =>
       this.backend.changeLists ? this.#state().token() : null,

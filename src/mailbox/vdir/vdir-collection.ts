@@ -82,6 +82,10 @@ export class VdirCollection implements MailboxCollection {
     return null;
   }
 
+  async listAll(): Promise<{ refs: ItemRef[]; token: SyncToken | null }> {
+    return { refs: await this.list(), token: null };
+  }
+
   async changesSince(_token: SyncToken): Promise<ChangeSet | null> {
     return null;
   }
