@@ -58,6 +58,11 @@ export interface MailboxCollection {
    */
   readonly probeFromListing: ((refs: readonly ItemRef[]) => string) | null;
   /**
+   * Whether the collection keeps a change list (`currentToken`/`changesSince` answer, not
+   * null). Sync then detects change by the change list and needs no fingerprint.
+   */
+  readonly keepsChangeList: boolean;
+  /**
    * The token to use with `changesSince` later, or null when the store keeps no change list.
    */
   currentToken(): Promise<SyncToken | null>;

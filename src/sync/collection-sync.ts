@@ -95,10 +95,11 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
   } else {
     // Taken before listing, so a change made while this run works is seen by the next one.
     // Where the fingerprint is a digest of the listing (a folder), list once and derive it.
+    // A store with a change list needs no fingerprint: the token taken with the listing serves.
     listed = collection.probeFromListing ? await collection.list() : null;
-    probe =
-      listed && collection.probeFromListing ? collection.probeFromListing(listed) : await collection.probe();
-    if (express && probe === state.probe && firmCounter === state.firmCounter) {
+    if (listed && collection.probeFromListing) probe = collection.probeFromListing(listed);
+    else if (!collection.keepsChangeList) probe = await collection.probe();
+    if (express && probe !== null && probe === state.probe && firmCounter === state.firmCounter) {
       report.outcome = 'unchanged';
       return;
     }

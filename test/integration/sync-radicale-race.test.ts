@@ -124,6 +124,7 @@ function racingMailbox(store: MailboxStore, race: Race): MailboxStore {
         kind: c.kind,
         location: c.location,
         probeFromListing: c.probeFromListing,
+        keepsChangeList: c.keepsChangeList,
         list: () => c.list(),
         listAll: () => c.listAll(),
         probe: () => c.probe(),

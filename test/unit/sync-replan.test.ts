@@ -22,6 +22,7 @@ function racingMailbox(server: MemoryMailboxServer, edit: (href: Href) => void):
         kind: c.kind,
         location: c.location,
         probeFromListing: c.probeFromListing,
+        keepsChangeList: c.keepsChangeList,
         list: () => c.list(),
         listAll: () => c.listAll(),
         probe: () => c.probe(),

@@ -53,6 +53,10 @@ export class DavCollection implements MailboxCollection {
   readonly kind: CollectionKind;
   readonly location: string;
   readonly probeFromListing = null;
+
+  get keepsChangeList(): boolean {
+    return this.#s.collection.syncCollection;
+  }
   readonly #s: DavCollectionSettings;
   readonly #path: string;
 

@@ -53,6 +53,10 @@ class MemoryCollection implements MailboxCollection {
   /** The memory server's fingerprint is a change counter, not a listing digest. */
   readonly probeFromListing = null;
 
+  get keepsChangeList(): boolean {
+    return this.backend.changeLists;
+  }
+
   constructor(
     private readonly backend: MemoryBackend,
     private readonly account: string,

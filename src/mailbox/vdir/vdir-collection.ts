@@ -77,6 +77,8 @@ export class VdirCollection implements MailboxCollection {
   }
 
   readonly probeFromListing = listingDigest;
+  /** A folder keeps no change list. */
+  readonly keepsChangeList = false;
 
   async currentToken(): Promise<SyncToken | null> {
     return null;
