@@ -44,7 +44,11 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
   async changeCounter(): Promise<number> {
     return this.counter;
   }
-  async revisionsOf(_u: UserId, _k: CollectionKind, ids: readonly FirmItemId[]): Promise<Map<FirmItemId, string>> {
+  async revisionsOf(
+    _u: UserId,
+    _k: CollectionKind,
+    ids: readonly FirmItemId[],
+  ): Promise<Map<FirmItemId, string>> {
     const out = new Map<FirmItemId, string>();
     for (const id of ids) {
       const r = this.revisions.get(id);

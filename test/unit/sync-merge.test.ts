@@ -17,7 +17,13 @@ describe('merging set-like fields', () => {
   });
   it('three-way: additions on both sides are kept, a removal on one side stays removed', () => {
     const base = { categories: ['a', 'b'] };
-    const merged = mergeThreeWay(base, { categories: ['a', 'b', 'f'] }, { categories: ['b', 'm'] }, 'firm', SET);
+    const merged = mergeThreeWay(
+      base,
+      { categories: ['a', 'b', 'f'] },
+      { categories: ['b', 'm'] },
+      'firm',
+      SET,
+    );
     expect(merged.fields.categories).toEqual(['b', 'f', 'm']);
     expect(merged.conflicts).toEqual([]);
   });
