@@ -25,6 +25,15 @@ module.exports = {
       },
     },
     {
+      name: 'firm-planning-is-pure',
+      comment: 'firm sync matching, planning, fields and report values never reach I/O, drivers or adapters',
+      severity: 'error',
+      from: { path: '^src/firm/(plan-|match-keys|firm-fields|firm-types|firm-report|preferences|chunk)' },
+      to: {
+        path: '^src/(db|mailbox|cli|config|http|web|jobs)/|^src/sync/(execute|run-|collection-sync|gather|user-lease)|^(node:)?(fs|child_process|net|http|https)$|node_modules/(better-sqlite3|pg|kysely)/',
+      },
+    },
+    {
       name: 'services-use-ports-not-adapters',
       severity: 'error',
       from: { path: '^src/(sync|firm|jobs)/' },

@@ -4,14 +4,18 @@
  */
 import { hostname } from 'node:os';
 import {
+  createFirmStore,
   createRepositories,
   type Database,
+  FirmUserRepo,
   type MailboxServerRecord,
+  newId,
   openDatabase,
   type Repositories,
   type UserRecord,
 } from './db/index.js';
 import { LiaisonError } from './domain/errors.js';
+import type { FirmSyncDeps } from './firm/ports.js';
 import { appointmentCodec } from './formats/appointment-codec.js';
 import type { DavServerConfig, ServerCapabilities } from './mailbox/dav/dav-config.js';
 import { DavMailboxServer } from './mailbox/dav/dav-mailbox-server.js';
@@ -19,7 +23,7 @@ import { testDavServer } from './mailbox/dav/test-dav-server.js';
 import type { MailboxServer } from './mailbox/port.js';
 import { VdirMailboxServer } from './mailbox/vdir/vdir-mailbox-server.js';
 import { ServerCredentials } from './secrets/server-credentials.js';
-import type { SyncRunDeps, SyncUser } from './sync/run-ports.js';
+import type { RunLog, SyncRunDeps, SyncUser, UserLocks } from './sync/run-ports.js';
 
 export interface App {
   readonly database: Database;
@@ -34,6 +38,8 @@ export interface App {
   readonly credentials: ServerCredentials;
   /** Everything a sync run needs. */
   syncDeps(onProgress?: SyncRunDeps['onProgress']): SyncRunDeps;
+  /** Everything firm sync and its administration (firm contacts, reviews, journal) need. */
+  firmDeps(): FirmSyncDeps;
   close(): Promise<void>;
 }
 
@@ -77,6 +83,17 @@ export async function openApp(url: string): Promise<App> {
   };
 
   const holder = `${hostname()}:${process.pid}`;
+  const locks: UserLocks = {
+    tryAcquire: (u, h, ms) => repos.locks.tryAcquire(u, h, ms),
+    renew: async (u, h, ms) => {
+      await repos.locks.renew(u, h, ms);
+    },
+    release: (u, h) => repos.locks.release(u, h),
+  };
+  const runs: RunLog = {
+    start: (kind, settings) => repos.runs.start(kind, settings),
+    finish: (id, status, report) => repos.runs.finish(id, status, report),
+  };
   return {
     database,
     repos,
@@ -108,20 +125,21 @@ export async function openApp(url: string): Promise<App> {
       contacts: repos.contactSync,
       calendar: repos.appointmentSync,
       held: repos.heldPlans,
-      locks: {
-        tryAcquire: (u, h, ms) => repos.locks.tryAcquire(u, h, ms),
-        renew: async (u, h, ms) => {
-          await repos.locks.renew(u, h, ms);
-        },
-        release: (u, h) => repos.locks.release(u, h),
-      },
-      runs: {
-        start: (kind, settings) => repos.runs.start(kind, settings),
-        finish: (id, status, report) => repos.runs.finish(id, status, report),
-      },
+      locks,
+      runs,
       now: () => new Date(),
       holder,
       ...(onProgress ? { onProgress } : {}),
+    }),
+    firmDeps: () => ({
+      store: createFirmStore(database),
+      users: new FirmUserRepo(database),
+      locks,
+      runs,
+      now: () => new Date(),
+      // Not the mailbox sync's holder: a lease held by one must keep the other out, even here.
+      holder: `${holder}:firm-sync`,
+      newId,
     }),
     close: async () => {
       await Promise.all(davServers.map((d) => d.close()));

@@ -17,9 +17,12 @@ import { UserRepo } from './user-repo.js';
 export { AppointmentRepo, type AppointmentRepoOptions } from './appointment-repo.js';
 export type { Clock } from './clock.js';
 export { ContactRepo } from './contact-repo.js';
+export { createFirmStore } from './firm-sync-store.js';
+export { FirmUserRepo } from './firm-user-repo.js';
 export { HeldPlanRepo } from './held-plan-repo.js';
 export { type JournalFilter, type JournalInput, type JournalRecord, JournalRepo } from './journal-repo.js';
 export { LockRepo } from './lock-repo.js';
+export { newId } from './new-id.js';
 export { type Database, type DialectName, type OpenOptions, openDatabase, redactUrl } from './open.js';
 export { type RunKind, type RunRecord, RunRepo, type RunStatus } from './run-repo.js';
 export {

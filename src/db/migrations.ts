@@ -261,10 +261,119 @@ const userCredentials: Migration = {
   },
 };
 
+/**
+ * Firm sync (SPEC §7). Matching at scale needs every e-mail address of a firm contact indexed
+ * (a side table) and the name with the organization in one indexed column. A connected user
+ * contact keeps the base of the three-way comparison; per-user cursors say how far each step
+ * went, so a user skipped as busy is caught up on the next run; reviews hold updates and new
+ * contacts for a decision. The (user_id, change_seq) index serves the up step's per-user scan,
+ * and the journal indexes serve listing by firm contact and undo's "changed since" check.
+ */
+const firmSync: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .alterTable('firm_contacts')
+      .addColumn('name_key', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
+    await db.schema
+      .alterTable('firm_contacts')
+      .addColumn('possible_duplicate', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable('firm_contacts')
+      .addColumn('duplicate_candidates', 'text', (c) => c.notNull().defaultTo('[]'))
+      .execute();
+    await db.schema.createIndex('firm_contacts_name_key').on('firm_contacts').columns(['name_key']).execute();
+
+    await db.schema
+      .createTable('firm_contact_emails')
+      .addColumn('email', 'text', (c) => c.notNull())
+      .addColumn('firm_contact_id', 'text', (c) =>
+        c.notNull().references('firm_contacts.id').onDelete('cascade'),
+      )
+      .addPrimaryKeyConstraint('firm_contact_emails_pk', ['email', 'firm_contact_id'])
+      .execute();
+    await db.schema
+      .createIndex('firm_contact_emails_contact')
+      .on('firm_contact_emails')
+      .columns(['firm_contact_id'])
+      .execute();
+
+    await db.schema.alterTable('user_contacts').addColumn('firm_base', 'text').execute();
+    await db.schema
+      .alterTable('user_contacts')
+      .addColumn('firm_detached', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .createIndex('user_contacts_user_seq')
+      .on('user_contacts')
+      .columns(['user_id', 'change_seq'])
+      .execute();
+
+    await db.schema
+      .createTable('firm_sync_cursors')
+      .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+      .addColumn('up_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('down_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute();
+
+    // A review dies with its user contact or firm contact: it would have nothing left to apply.
+    await db.schema
+      .createTable('firm_reviews')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('user_contact_id', 'text', (c) =>
+        c.notNull().references('user_contacts.id').onDelete('cascade'),
+      )
+      .addColumn('firm_contact_id', 'text', (c) => c.references('firm_contacts.id').onDelete('cascade'))
+      .addColumn('firm_seq', 'bigint')
+      .addColumn('proposed', 'text', (c) => c.notNull())
+      .addColumn('current', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('resolved_at', 'text')
+      .execute();
+    await db.schema.createIndex('firm_reviews_state').on('firm_reviews').columns(['state', 'id']).execute();
+    await db.schema
+      .createIndex('firm_reviews_user_contact')
+      .on('firm_reviews')
+      .columns(['user_contact_id'])
+      .execute();
+    await db.schema
+      .createIndex('firm_reviews_firm_contact')
+      .on('firm_reviews')
+      .columns(['firm_contact_id'])
+      .execute();
+
+    await db.schema
+      .createIndex('journal_firm_contact')
+      .on('journal')
+      .columns(['firm_contact_id', 'id'])
+      .execute();
+    await db.schema.createIndex('journal_firm_item').on('journal').columns(['firm_id', 'id']).execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropIndex('journal_firm_item').ifExists().execute();
+    await db.schema.dropIndex('journal_firm_contact').ifExists().execute();
+    await db.schema.dropTable('firm_reviews').ifExists().execute();
+    await db.schema.dropTable('firm_sync_cursors').ifExists().execute();
+    await db.schema.dropIndex('user_contacts_user_seq').ifExists().execute();
+    await db.schema.alterTable('user_contacts').dropColumn('firm_detached').execute();
+    await db.schema.alterTable('user_contacts').dropColumn('firm_base').execute();
+    await db.schema.dropTable('firm_contact_emails').ifExists().execute();
+    await db.schema.dropIndex('firm_contacts_name_key').ifExists().execute();
+    await db.schema.alterTable('firm_contacts').dropColumn('duplicate_candidates').execute();
+    await db.schema.alterTable('firm_contacts').dropColumn('possible_duplicate').execute();
+    await db.schema.alterTable('firm_contacts').dropColumn('name_key').execute();
+  },
+};
+
 /** Every migration, in order; keys sort in the order they apply. Exported for upgrade tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
   '0002_user_credentials': userCredentials,
+  '0003_firm_sync': firmSync,
 };
 
 const provider: MigrationProvider = {

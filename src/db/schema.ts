@@ -82,6 +82,13 @@ export interface UserContactTable extends UserItemColumns {
   name_norm: string;
   org_norm: string;
   firm_contact_id: string | null;
+  /**
+   * JSON: the contact's firm fields as last exchanged with its firm contact (the base of firm
+   * sync's three-way comparison); null when not connected.
+   */
+  firm_base: string | null;
+  /** 1: disconnected by the deletion of its firm contact, and kept out of the firm list. */
+  firm_detached: Generated<Flag>;
 }
 
 export interface UserAppointmentTable extends UserItemColumns {
@@ -93,16 +100,59 @@ export interface UserAppointmentTable extends UserItemColumns {
 
 export interface FirmContactTable {
   id: string;
-  /** JSON: the Contact. */
+  /** JSON: the firm contact's normalized firm fields (see firm/firm-fields.ts). */
   data: string;
-  /** JSON: per field, which user (and when) last set it. */
+  /** JSON: per field, which user, run and time last set it. */
   provenance: string;
+  /** The first e-mail address; every address is in firm_contact_emails. */
   email_norm: string;
   name_norm: string;
   org_norm: string;
+  /** "full name|organization", normalized; '' without a name. Matching looks it up. */
+  name_key: string;
+  /** 1: created while several firm contacts matched; `duplicate_candidates` names them. */
+  possible_duplicate: Flag;
+  /** JSON: list of firm contact ids. */
+  duplicate_candidates: string;
   created_at: string;
   updated_at: string;
+  /** Global change sequence value of the last write; the down step follows it. */
   seq: number;
+}
+
+/** Every normalized e-mail address of every firm contact: matching on any address, by index. */
+export interface FirmContactEmailTable {
+  email: string;
+  firm_contact_id: string;
+}
+
+/** Per user, how far firm sync has gone: change sequence values. */
+export interface FirmSyncCursorTable {
+  user_id: string;
+  /** Highest user contact change_seq taken up. */
+  up_seq: number;
+  /** Highest firm contact seq brought down. */
+  down_seq: number;
+}
+
+/** Held firm updates and held new contacts. */
+export interface FirmReviewTable {
+  id: string;
+  user_id: string;
+  /** 'update' | 'new-contact'. */
+  kind: string;
+  user_contact_id: string;
+  firm_contact_id: string | null;
+  /** For 'update': the firm contact's seq proposed. */
+  firm_seq: number | null;
+  /** JSON Fields. */
+  proposed: string;
+  /** JSON Fields. */
+  current: string;
+  /** 'held' | 'approved' | 'rejected' | 'superseded'. */
+  state: string;
+  created_at: string;
+  resolved_at: string | null;
 }
 
 export interface SyncStatusTable {
@@ -182,6 +232,9 @@ export interface Tables {
   user_contacts: UserContactTable;
   user_appointments: UserAppointmentTable;
   firm_contacts: FirmContactTable;
+  firm_contact_emails: FirmContactEmailTable;
+  firm_sync_cursors: FirmSyncCursorTable;
+  firm_reviews: FirmReviewTable;
   sync_status: SyncStatusTable;
   held_plans: HeldPlanTable;
   journal: JournalTable;

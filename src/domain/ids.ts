@@ -17,6 +17,8 @@ export type SyncToken = Brand<string, 'SyncToken'>;
 export type FirmItemId = Brand<string, 'FirmItemId'>;
 /** Database id of a user. */
 export type UserId = Brand<string, 'UserId'>;
+/** Database id of a firm contact (the firm's master record of a person). */
+export type FirmContactId = Brand<string, 'FirmContactId'>;
 
 export const asHref = (s: string) => s as Href;
 export const asUid = (s: string) => s as Uid;
@@ -24,6 +26,7 @@ export const asEtag = (s: string) => s as Etag;
 export const asSyncToken = (s: string) => s as SyncToken;
 export const asFirmItemId = (s: string) => s as FirmItemId;
 export const asUserId = (s: string) => s as UserId;
+export const asFirmContactId = (s: string) => s as FirmContactId;
 
 /** The two kinds of collection Liaison syncs. */
 export type CollectionKind = 'contacts' | 'calendar';

@@ -42,7 +42,11 @@ describe.each(DIALECTS)('opening and migrating (%s)', (dialect) => {
       const migrations = await sql<{
         name: string;
       }>`select name from kysely_migration order by name`.execute(again.db);
-      expect(migrations.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_user_credentials']);
+      expect(migrations.rows.map((r) => r.name)).toEqual([
+        '0001_initial',
+        '0002_user_credentials',
+        '0003_firm_sync',
+      ]);
     } finally {
       await again.close();
     }

@@ -1,0 +1,347 @@
+/**
+ * The up step's planner: one batch of a user's changed contacts → the writes to firm contacts,
+ * links, reviews and journal lines. Pure: every lookup it needs comes in the input, and skips,
+ * reviews and duplicates are outcomes in the plan, never exceptions.
+ *
+ * Decision table, per user contact (first matching row wins):
+ *
+ * | connected | private | other                        | → outcome                                   |
+ * |-----------|---------|------------------------------|---------------------------------------------|
+ * | yes       | yes     |                              | disconnected: a private contact leaves       |
+ * | yes       | no      | no base (link without base)  | connected again: two-way fill, base := user |
+ * | yes       | no      |                              | updated / unchanged: three-way vs base      |
+ * | no        | yes     |                              | private: never reaches the firm list        |
+ * | no        | no      | detached                     | detached: its firm contact was deleted      |
+ * | no        | no      | no name and no e-mail        | not-matched: kept, reported                 |
+ * | no        | no      | preference private           | kept-private                                |
+ * | no        | no      | preference ask, asked before | already-asked                               |
+ * | no        | no      | preference ask               | asked: a new-contact review                 |
+ * | no        | no      | one candidate                | connected: two-way fill, base := user       |
+ * | no        | no      | several candidates           | flagged: created, possible duplicate        |
+ * | no        | no      | no candidate                 | created                                     |
+ */
+import { type Fields, sameValue } from '../domain/fields.js';
+import { asUid, type FirmContactId, type FirmItemId } from '../domain/ids.js';
+import { mergeThreeWay, mergeTwoWay } from '../sync/merge.js';
+import {
+  changedFirmFields,
+  contactOfFirmFields,
+  FIRM_FIELDS,
+  FIRM_SET_FIELDS,
+  firmFieldsOf,
+  pickFirmFields,
+  sameFirmFields,
+} from './firm-fields.js';
+import type {
+  FieldSource,
+  FirmContact,
+  FirmContactWrite,
+  FirmJournalLine,
+  FirmUser,
+  LinkWrite,
+  NewReview,
+  Provenance,
+  UserContactLink,
+} from './firm-types.js';
+import { type FirmMatchKeys, firmMatchKeys, isUnmatchable } from './match-keys.js';
+
+/** What the up step does with one user contact (see the table above). */
+export type UpOutcomeKind =
+  | 'unchanged'
+  | 'updated'
+  | 'connected'
+  | 'created'
+  | 'flagged'
+  | 'disconnected'
+  | 'not-matched'
+  | 'private'
+  | 'kept-private'
+  | 'detached'
+  | 'asked'
+  | 'already-asked';
+
+/** What the plan does with one user contact. */
+export interface UpOutcome {
+  readonly userContactId: FirmItemId;
+  readonly uid: string;
+  readonly kind: UpOutcomeKind;
+  readonly firmContactId: FirmContactId | null;
+}
+
+/** What the up planner needs: plain values read by the step. */
+export interface UpInput {
+  readonly user: FirmUser;
+  readonly runId: string | null;
+  /** ISO time stamped into provenance. */
+  readonly at: string;
+  readonly contacts: readonly UserContactLink[];
+  /** The firm contacts the batch's contacts are connected to, and every match candidate. */
+  readonly firm: ReadonlyMap<FirmContactId, FirmContact>;
+  readonly byEmail: ReadonlyMap<string, readonly FirmContactId[]>;
+  readonly byName: ReadonlyMap<string, readonly FirmContactId[]>;
+  /** User contacts that already have a new-contact review (any state): asked once only. */
+  readonly asked: ReadonlySet<FirmItemId>;
+  readonly newFirmId: () => FirmContactId;
+}
+
+/** The writes of one up batch, and the outcome of each contact. */
+export interface UpPlan {
+  readonly firmWrites: FirmContactWrite[];
+  readonly links: LinkWrite[];
+  readonly reviews: NewReview[];
+  readonly journal: FirmJournalLine[];
+  readonly outcomes: UpOutcome[];
+}
+
+interface Working {
+  readonly id: FirmContactId;
+  fields: Fields;
+  provenance: Provenance;
+  readonly possibleDuplicate: boolean;
+  readonly candidates: readonly FirmContactId[];
+  readonly created: boolean;
+  /** Written by this plan: a new change sequence value makes the down step look at it. */
+  written: boolean;
+  /** The e-mail field as read, to tell whether the lookup rows need rewriting. */
+  readonly emailsBefore: Fields[string] | undefined;
+}
+
+/** Plans one batch of the up step. */
+export function planUp(input: UpInput): UpPlan {
+  const planner = new UpPlanner(input);
+  for (const c of input.contacts) planner.take(c);
+  return planner.result();
+}
+
+/** The match keys of a firm contact's fields. */
+export function firmContactKeys(id: FirmContactId, fields: Fields): FirmMatchKeys {
+  return firmMatchKeys(contactOfFirmFields(asUid(id), fields));
+}
+
+function isEmptyValue(v: Fields[string] | undefined): boolean {
+  return v === undefined || v === null || v === '' || v === false || (Array.isArray(v) && v.length === 0);
+}
+
+class UpPlanner {
+  private readonly work = new Map<FirmContactId, Working>();
+  private readonly byEmail: Map<string, FirmContactId[]>;
+  private readonly byName: Map<string, FirmContactId[]>;
+  private readonly links: LinkWrite[] = [];
+  private readonly reviews: NewReview[] = [];
+  private readonly journal: FirmJournalLine[] = [];
+  private readonly outcomes: UpOutcome[] = [];
+  private readonly source: FieldSource;
+
+  constructor(private readonly input: UpInput) {
+    for (const f of input.firm.values()) {
+      this.work.set(f.id, {
+        id: f.id,
+        fields: pickFirmFields(f.fields),
+        provenance: f.provenance,
+        possibleDuplicate: f.possibleDuplicate,
+        candidates: f.candidates,
+        created: false,
+        written: false,
+        emailsBefore: f.fields.emails,
+      });
+    }
+    this.byEmail = new Map([...input.byEmail].map(([k, v]) => [k, [...v]]));
+    this.byName = new Map([...input.byName].map(([k, v]) => [k, [...v]]));
+    this.source = { user: input.user.login, run: input.runId, at: input.at };
+  }
+
+  take(c: UserContactLink): void {
+    const user = firmFieldsOf(c.contact);
+    const linked = c.firmContactId === null ? undefined : this.work.get(c.firmContactId);
+    if (c.firmContactId !== null && c.contact.private) this.disconnect(c);
+    else if (linked !== undefined && c.base === null) this.connect(c, user, linked);
+    else if (linked !== undefined && c.base !== null) this.update(c, user, c.base, linked);
+    else if (c.contact.private) this.outcome(c, 'private', null);
+    else if (c.detached) this.outcome(c, 'detached', null);
+    else this.takeNew(c, user);
+  }
+
+  /** A contact not connected yet: matched, kept, or asked about, as the user prefers. */
+  private takeNew(c: UserContactLink, user: Fields): void {
+    const keys = firmMatchKeys(c.contact);
+    const preference = this.input.user.preferences.newContacts;
+    if (isUnmatchable(keys)) this.outcome(c, 'not-matched', null);
+    else if (preference === 'private') this.outcome(c, 'kept-private', null);
+    else if (preference === 'ask') this.ask(c, user);
+    else this.match(c, user, keys);
+  }
+
+  result(): UpPlan {
+    const firmWrites: FirmContactWrite[] = [];
+    for (const w of this.work.values()) {
+      if (!w.written) continue;
+      firmWrites.push({
+        op: w.created ? 'create' : 'update',
+        id: w.id,
+        fields: w.fields,
+        provenance: w.provenance,
+        keys: firmContactKeys(w.id, w.fields),
+        possibleDuplicate: w.possibleDuplicate,
+        candidates: w.candidates,
+        emailsUnchanged: !w.created && sameValue(w.emailsBefore, w.fields.emails),
+      });
+    }
+    return {
+      firmWrites,
+      links: this.links,
+      reviews: this.reviews,
+      journal: this.journal,
+      outcomes: this.outcomes,
+    };
+  }
+
+  /** A connected contact: what the user changed against the base goes to the firm contact. */
+  private update(c: UserContactLink, user: Fields, base: Fields, f: Working): void {
+    // The user's edit is the newer one: it wins a field another user changed differently.
+    const merged = pickFirmFields(mergeThreeWay(base, f.fields, user, 'mailbox', FIRM_SET_FIELDS).fields);
+    const changed = this.change(c, f, merged);
+    if (!sameFirmFields(base, user)) this.link(c, f.id, user);
+    this.outcome(c, changed ? 'updated' : 'unchanged', f.id);
+  }
+
+  private match(c: UserContactLink, user: Fields, keys: FirmMatchKeys): void {
+    const byEmail = this.candidates(keys.emails.flatMap((e) => this.byEmail.get(e) ?? []));
+    const candidates =
+      byEmail.length > 0 || keys.name === '' ? byEmail : this.candidates(this.byName.get(keys.name) ?? []);
+    const only = candidates.length === 1 ? this.work.get(candidates[0]!) : undefined;
+    if (only !== undefined) this.connect(c, user, only);
+    else this.create(c, user, candidates);
+  }
+
+  /** Connects to an existing firm contact: its empty fields are filled and set fields united. */
+  private connect(c: UserContactLink, user: Fields, f: Working): void {
+    const merged = pickFirmFields(mergeTwoWay(f.fields, user, 'firm', FIRM_SET_FIELDS).fields);
+    const changed = this.change(c, f, merged);
+    // The user must receive the firm contact's other values on the down step, which only looks
+    // at firm contacts written since the user's cursor: write it even when nothing was filled.
+    if (!changed && !sameFirmFields(merged, user)) f.written = true;
+    this.link(c, f.id, user);
+    this.journal.push(this.line(c, 'connect', f.id, { firmContactId: null }, { firmContactId: f.id }, ''));
+    this.index(f);
+    this.outcome(c, 'connected', f.id);
+  }
+
+  private create(c: UserContactLink, user: Fields, candidates: readonly FirmContactId[]): void {
+    const id = this.input.newFirmId();
+    const provenance: Record<string, FieldSource> = {};
+    for (const k of FIRM_FIELDS) if (!isEmptyValue(user[k])) provenance[k] = this.source;
+    const flagged = candidates.length > 1;
+    const f: Working = {
+      id,
+      fields: user,
+      provenance,
+      possibleDuplicate: flagged,
+      candidates: flagged ? candidates : [],
+      created: true,
+      written: true,
+      emailsBefore: undefined,
+    };
+    this.work.set(id, f);
+    const note = flagged ? `possible duplicate of ${candidates.join(', ')}` : '';
+    this.journal.push(this.line(c, 'firm-create', id, null, user, note));
+    this.link(c, id, user);
+    this.journal.push(this.line(c, 'connect', id, { firmContactId: null }, { firmContactId: id }, ''));
+    this.index(f);
+    this.outcome(c, flagged ? 'flagged' : 'created', id);
+  }
+
+  private disconnect(c: UserContactLink): void {
+    this.links.push({ userContactId: c.id, firmContactId: null, base: null, detached: false });
+    this.journal.push(
+      this.line(
+        c,
+        'disconnect',
+        c.firmContactId,
+        { firmContactId: c.firmContactId, base: c.base },
+        { firmContactId: null },
+        'the user contact became private',
+      ),
+    );
+    this.outcome(c, 'disconnected', c.firmContactId);
+  }
+
+  private ask(c: UserContactLink, user: Fields): void {
+    if (this.input.asked.has(c.id)) {
+      this.outcome(c, 'already-asked', null);
+      return;
+    }
+    this.reviews.push({
+      user: this.input.user.id,
+      kind: 'new-contact',
+      userContactId: c.id,
+      firmContactId: null,
+      firmSeq: null,
+      proposed: user,
+      current: {},
+    });
+    this.outcome(c, 'asked', null);
+  }
+
+  /** Sets a firm contact's fields; journals and stamps the fields that changed. False when none did. */
+  private change(c: UserContactLink, f: Working, fields: Fields): boolean {
+    const changed = changedFirmFields(f.fields, fields);
+    if (changed.length === 0) return false;
+    const before: Record<string, Fields[string]> = {};
+    const after: Record<string, Fields[string]> = {};
+    const provenance: Record<string, FieldSource> = { ...f.provenance };
+    for (const k of changed) {
+      before[k] = f.fields[k] ?? null;
+      after[k] = fields[k] ?? null;
+      provenance[k] = this.source;
+    }
+    f.fields = fields;
+    f.provenance = provenance;
+    f.written = true;
+    this.journal.push(this.line(c, 'firm-update', f.id, before, after, ''));
+    return true;
+  }
+
+  private link(c: UserContactLink, firm: FirmContactId, base: Fields): void {
+    this.links.push({ userContactId: c.id, firmContactId: firm, base, detached: false });
+  }
+
+  /** Later contacts of the batch must find the firm contacts this batch created or changed. */
+  private index(f: Working): void {
+    const keys = firmContactKeys(f.id, f.fields);
+    const add = (map: Map<string, FirmContactId[]>, key: string) => {
+      const ids = map.get(key) ?? [];
+      if (!ids.includes(f.id)) map.set(key, [...ids, f.id]);
+    };
+    for (const e of keys.emails) add(this.byEmail, e);
+    if (keys.name !== '') add(this.byName, keys.name);
+  }
+
+  private candidates(ids: readonly FirmContactId[]): FirmContactId[] {
+    return [...new Set(ids)].filter((id) => this.work.has(id)).sort();
+  }
+
+  private line(
+    c: UserContactLink,
+    action: FirmJournalLine['action'],
+    firm: FirmContactId | null,
+    before: Fields | null,
+    after: Fields | null,
+    note: string,
+  ): FirmJournalLine {
+    return {
+      action,
+      direction: 'up',
+      user: this.input.user.id,
+      userContactId: c.id,
+      firmContactId: firm,
+      uid: c.contact.uid,
+      before,
+      after,
+      note,
+    };
+  }
+
+  private outcome(c: UserContactLink, kind: UpOutcomeKind, firm: FirmContactId | null): void {
+    this.outcomes.push({ userContactId: c.id, uid: c.contact.uid, kind, firmContactId: firm });
+  }
+}

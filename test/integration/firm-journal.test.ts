@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { contactSyncStore } from '../../src/db/sync-store.js';
+import { type Contact, emptyContact } from '../../src/domain/contact.js';
+import { isLiaisonError } from '../../src/domain/errors.js';
+import { asUid, type FirmContactId } from '../../src/domain/ids.js';
+import { deleteFirmContact, getFirmContact } from '../../src/firm/firm-contacts-service.js';
+import { listJournal, undoJournal } from '../../src/firm/journal-service.js';
+import { FirmWorld } from '../support/firm-sync-deps.js';
+import { DIALECTS, useTestDatabase } from '../support/test-database.js';
+
+function tom(uid: string, over: Partial<Contact> = {}): Contact {
+  return {
+    ...emptyContact(asUid(uid)),
+    name: { prefix: '', given: 'Tom', additional: '', family: 'Smith', suffix: '' },
+    formattedName: 'Tom Smith',
+    organization: 'Acme',
+    title: 'Associate',
+    emails: [{ types: ['work'], value: 'tom@acme.example' }],
+    ...over,
+  };
+}
+
+async function failure(p: Promise<unknown>): Promise<{ kind: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (isLiaisonError(e)) return { kind: e.kind, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a failure');
+}
+
+describe.each(DIALECTS)('firm sync journal (%s)', (dialect) => {
+  const database = useTestDatabase(dialect);
+
+  async function connected() {
+    const w = new FirmWorld(database());
+    const a = await w.add('alice', tom('a1'));
+    const b = await w.add('bob', tom('b1'));
+    await w.run();
+    return { w, a, b, firm: (await w.linkOf(a)) as FirmContactId };
+  }
+
+  it('journals every change with run, user contact and firm contact, listed by user, firm contact, run', async () => {
+    const { w, a, b, firm } = await connected();
+    await w.edit(a, { title: 'Partner' });
+    const report = await w.run();
+    const lines = await listJournal(w.deps, { runId: report.runId });
+    expect(lines.map((l) => [l.action, l.actor, l.userContactId, l.firmContactId])).toEqual([
+      ['contact-update', 'firm-sync', b, firm],
+      ['firm-update', 'firm-sync', a, firm],
+    ]);
+    expect(lines[1]).toMatchObject({
+      before: { title: 'Associate' },
+      after: { title: 'Partner' },
+      direction: 'up',
+    });
+    const byFirm = await listJournal(w.deps, { firmContactId: firm });
+    expect(byFirm.map((l) => l.action)).toEqual([
+      'contact-update',
+      'firm-update',
+      'connect',
+      'connect',
+      'firm-create',
+    ]);
+    const bobs = await listJournal(w.deps, { user: 'bob' });
+    // Bob's own CRM edit (the add) is listed with firm sync's lines.
+    expect(bobs.map((l) => l.action)).toEqual(['contact-update', 'connect', 'create']);
+    await expect(listJournal(w.deps, { user: 'nobody' })).rejects.toSatisfy((e) =>
+      isLiaisonError(e, 'Usage'),
+    );
+  });
+
+  it('undoes a firm contact update; the next down step carries the undo to everyone', async () => {
+    const { w, a, b, firm } = await connected();
+    await w.edit(a, { title: 'Partner' });
+    const report = await w.run();
+    expect((await w.contact(b)).title).toBe('Partner');
+    const [update] = (await listJournal(w.deps, { runId: report.runId })).filter(
+      (l) => l.action === 'firm-update',
+    );
+    await undoJournal(w.deps, update!.id);
+    const restored = await getFirmContact(w.deps, firm);
+    expect(restored.contact.title).toBe('Associate');
+    expect(restored.firmContact.provenance.title).toMatchObject({ user: null });
+    const [undoLine] = await listJournal(w.deps, { firmContactId: firm, limit: 1 });
+    expect(undoLine).toMatchObject({ action: 'firm-update', actor: 'cli', note: `undo of ${update!.id}` });
+    await w.run('down');
+    expect((await w.contact(a)).title).toBe('Associate');
+    expect((await w.contact(b)).title).toBe('Associate');
+  });
+
+  it('refuses to undo when the target changed since, naming the newer entry', async () => {
+    const { w, a, b } = await connected();
+    await w.edit(a, { title: 'Partner' });
+    const first = await w.run();
+    await w.edit(b, { title: 'Counsel' });
+    const second = await w.run();
+    const pick = async (runId: string) =>
+      (await listJournal(w.deps, { runId })).find((l) => l.action === 'firm-update')!;
+    const older = await pick(first.runId);
+    const newer = await pick(second.runId);
+    const refused = await failure(undoJournal(w.deps, older.id));
+    expect(refused.kind).toBe('PreconditionFailed');
+    expect(refused.message).toContain(newer.id);
+    // Newest first works, then the older one.
+    await undoJournal(w.deps, newer.id);
+    await expect(undoJournal(w.deps, older.id)).rejects.toSatisfy((e) =>
+      isLiaisonError(e, 'PreconditionFailed'),
+    );
+  });
+
+  it('undoes a down write on a user contact; a later edit of that contact blocks it', async () => {
+    const { w, a, b } = await connected();
+    await w.edit(a, { title: 'Partner' });
+    const report = await w.run();
+    const [down] = (await listJournal(w.deps, { runId: report.runId })).filter(
+      (l) => l.action === 'contact-update',
+    );
+    await undoJournal(w.deps, down!.id);
+    expect((await w.contact(b)).title).toBe('Associate');
+    // Not taken up as Bob's change: the base went back with the value.
+    const next = await w.run('up');
+    expect(next.totals.firmUpdated).toBe(0);
+
+    await w.edit(a, { title: 'Counsel' });
+    const again = await w.run();
+    const [down2] = (await listJournal(w.deps, { runId: again.runId })).filter(
+      (l) => l.action === 'contact-update',
+    );
+    await w.edit(b, { note: 'edited by Bob since' });
+    const refused = await failure(undoJournal(w.deps, down2!.id));
+    expect(refused.kind).toBe('PreconditionFailed');
+  });
+
+  it('refuses an undo whose target is gone, and one of a change firm sync did not make', async () => {
+    const { w, b } = await connected();
+    const [connect] = (await listJournal(w.deps, { user: 'bob' })).filter((l) => l.action === 'connect');
+    await contactSyncStore(database()).commit(w.users.get('bob')!, 'contacts', 'mailbox-run', [
+      { firm: { op: 'delete', id: b }, journal: [] },
+    ]);
+    expect((await failure(undoJournal(w.deps, connect!.id))).kind).toBe('NotFound');
+    const [crmAdd] = (await listJournal(w.deps, { user: 'alice' })).filter((l) => l.action === 'create');
+    expect((await failure(undoJournal(w.deps, crmAdd!.id))).kind).toBe('Usage');
+    expect((await failure(undoJournal(w.deps, 'no-such-entry'))).kind).toBe('Usage');
+  });
+
+  it('undoes a deletion: the firm contact comes back, then its connections one by one', async () => {
+    const { w, a, b, firm } = await connected();
+    await deleteFirmContact(w.deps, firm);
+    const lines = await listJournal(w.deps, { firmContactId: firm, limit: 3 });
+    expect(lines.map((l) => l.action)).toEqual(['firm-delete', 'disconnect', 'disconnect']);
+    await undoJournal(w.deps, lines[0]!.id);
+    expect((await getFirmContact(w.deps, firm)).contact.title).toBe('Associate');
+    for (const d of lines.slice(1)) await undoJournal(w.deps, d.id);
+    expect(await w.linkOf(a)).toBe(firm);
+    expect(await w.linkOf(b)).toBe(firm);
+    await w.edit(a, { title: 'Partner' });
+    await w.run();
+    expect((await w.contact(b)).title).toBe('Partner');
+  });
+});
