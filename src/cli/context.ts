@@ -62,3 +62,10 @@ export function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
   return n;
 }
+
+/** A listing limit: a whole number of at least one (a limit of 0 would list nothing). */
+export function limitOf(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}

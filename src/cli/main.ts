@@ -4,9 +4,13 @@ import { EXIT } from '../sync/report.js';
 import { registerAppointments } from './appointments-command.js';
 import { registerContacts } from './contacts-command.js';
 import { registerDemo } from './demo-command.js';
+import { registerFirm } from './firm-command.js';
+import { registerFirmSync } from './firm-sync-command.js';
 import { registerHeld } from './held-command.js';
 import { registerInit } from './init-command.js';
+import { registerJournal } from './journal-command.js';
 import { registerRecover } from './recover-command.js';
+import { registerReview } from './review-command.js';
 import { registerServer } from './server-command.js';
 import { registerStatus } from './status-command.js';
 import { registerSync } from './sync-command.js';
@@ -30,6 +34,10 @@ function buildProgram(): Command {
   registerStatus(program);
   registerHeld(program);
   registerRecover(program);
+  registerFirmSync(program);
+  registerFirm(program);
+  registerReview(program);
+  registerJournal(program);
   registerDemo(program);
   // Every command answers a bad flag with the one-line error and its usage line (exit 2).
   const inherit = (cmd: Command) => {

@@ -1,6 +1,15 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { UserRecord } from '../db/index.js';
 import { LiaisonError } from '../domain/errors.js';
+import {
+  type FirmPreferences,
+  NEW_CONTACTS_PREFERENCES,
+  type NewContactsPreference,
+  type PreferencesPatch,
+  setPreferences,
+  UPDATES_PREFERENCES,
+  type UpdatesPreference,
+} from '../firm/index.js';
 import type { DavAuth } from '../mailbox/dav/dav-config.js';
 import type { UserCredential } from '../secrets/server-credentials.js';
 import { onOff, withApp } from './context.js';
@@ -17,6 +26,21 @@ const onOffText = (b: boolean) => (b ? 'on' : 'off');
 /** Whose credentials open the user's mailbox, for listings: never the secret. */
 const credentialText = (u: UserRecord) =>
   u.hasSecret ? (u.mailboxUsername === null ? 'own token' : `own (${u.mailboxUsername})`) : 'server';
+
+/**
+ * Parses a firm sync preference. The flag given twice with different values is refused
+ * rather than the last one silently winning: `user set` often changes many users at once.
+ */
+function preference<T extends string>(allowed: readonly T[]) {
+  return (value: string, previous: T | undefined): T => {
+    const chosen = allowed.find((a) => a === value);
+    if (chosen === undefined) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}`);
+    if (previous !== undefined && previous !== chosen) {
+      throw new InvalidArgumentError(`conflicts with ${previous}, given before`);
+    }
+    return chosen;
+  };
+}
 
 /** A user's own credential from the flags; users have no `--no-auth`. */
 function userCredential(auth: DavAuth | undefined): UserCredential | undefined {
@@ -121,20 +145,40 @@ export function registerUser(program: Command): void {
     .action(async (opts: { group?: string; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
         const list = await app.repos.users.list(opts.group !== undefined ? { groups: [opts.group] } : {});
-        if (opts.json) printJson(list);
+        // The stored preferences hold raw keys; firm sync reads them with the defaults filled in.
+        const firmUsers = await app.firmDeps().users.byIds(list.map((u) => u.id));
+        const prefs = new Map(firmUsers.map((u) => [u.id, u.preferences]));
+        const firmOf = (u: UserRecord): FirmPreferences | null => prefs.get(u.id) ?? null;
+        if (opts.json) printJson(list.map((u) => ({ ...u, firmSync: firmOf(u) })));
         else {
           printTable(
-            ['LOGIN', 'NAME', 'SERVER', 'MAILBOX', 'CREDENTIALS', 'GROUP', 'CONTACTS', 'CALENDAR'],
-            list.map((u) => [
-              u.login,
-              u.displayName,
-              u.server,
-              u.mailboxAccount,
-              credentialText(u),
-              u.serverGroup,
-              onOffText(u.contactsEnabled),
-              onOffText(u.calendarEnabled),
-            ]),
+            [
+              'LOGIN',
+              'NAME',
+              'SERVER',
+              'MAILBOX',
+              'CREDENTIALS',
+              'GROUP',
+              'CONTACTS',
+              'CALENDAR',
+              'UPDATES',
+              'NEW CONTACTS',
+            ],
+            list.map((u) => {
+              const firm = firmOf(u);
+              return [
+                u.login,
+                u.displayName,
+                u.server,
+                u.mailboxAccount,
+                credentialText(u),
+                u.serverGroup,
+                onOffText(u.contactsEnabled),
+                onOffText(u.calendarEnabled),
+                firm?.updates ?? '',
+                firm?.newContacts ?? '',
+              ];
+            }),
           );
         }
       });
@@ -154,6 +198,16 @@ export function registerUser(program: Command): void {
     )
     .option('--token-env <VAR>', "dav: env variable holding the user's bearer token")
     .option('--server-account', "forget the user's own credentials: use the server's service account again")
+    .option(
+      `--updates <${UPDATES_PREFERENCES.join('|')}>`,
+      "firm sync: firm changes reach the user's contacts at once (auto, the default) or wait for review",
+      preference(UPDATES_PREFERENCES),
+    )
+    .option(
+      `--new-contacts <${NEW_CONTACTS_PREFERENCES.join('|')}>`,
+      "firm sync: the user's new contacts go to the firm list (firm, the default), stay in the user's list (private), or wait for review (ask)",
+      preference(NEW_CONTACTS_PREFERENCES),
+    )
     .option('--json', 'print JSON only')
     .action(
       async (
@@ -163,20 +217,28 @@ export function registerUser(program: Command): void {
           contacts?: boolean;
           calendar?: boolean;
           serverAccount?: boolean;
+          updates?: UpdatesPreference;
+          newContacts?: NewContactsPreference;
           json?: boolean;
         },
         cmd: Command,
       ) => {
         const credentials = hasCredentialFlags(opts) || opts.serverAccount === true;
+        const patch: PreferencesPatch = {
+          ...(opts.updates !== undefined ? { updates: opts.updates } : {}),
+          ...(opts.newContacts !== undefined ? { newContacts: opts.newContacts } : {}),
+        };
+        const preferences = Object.keys(patch).length > 0;
         if (
           opts.group === undefined &&
           opts.contacts === undefined &&
           opts.calendar === undefined &&
-          !credentials
+          !credentials &&
+          !preferences
         ) {
           throw new LiaisonError(
             'Usage',
-            'nothing to change: give --group, --contacts, --calendar, credentials or --server-account',
+            'nothing to change: give --group, --contacts, --calendar, --updates, --new-contacts, credentials or --server-account',
           );
         }
         if (credentials && logins.length !== 1) {
@@ -209,14 +271,22 @@ export function registerUser(program: Command): void {
             ...(opts.contacts !== undefined ? { contactsEnabled: opts.contacts } : {}),
             ...(opts.calendar !== undefined ? { calendarEnabled: opts.calendar } : {}),
           });
+          if (preferences) await setPreferences(app.firmDeps(), logins, patch);
           const own = changed && {
             login: changed.login,
             mailboxUsername: changed.mailboxUsername,
             hasSecret: changed.hasSecret,
           };
-          if (opts.json) printJson(own ? { ...result, credentials: own } : result);
-          else {
+          if (opts.json) {
+            printJson({
+              ...result,
+              ...(own ? { credentials: own } : {}),
+              ...(preferences ? { firmSync: patch } : {}),
+            });
+          } else {
             say(`Updated ${result.updated.length} user(s): ${result.updated.join(', ')}`);
+            if (patch.updates !== undefined) say(`  firm updates: ${patch.updates}`);
+            if (patch.newContacts !== undefined) say(`  new contacts: ${patch.newContacts}`);
             if (changed) {
               say(
                 changed.hasSecret
