@@ -22,6 +22,7 @@ import type { RunReport } from '../../src/sync/report.js';
 import { runMailboxSync } from '../../src/sync/run-sync.js';
 import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
 import { type RadicaleServer, startRadicale } from '../support/dav-servers/radicale.js';
+import { delegatingCollection } from '../support/delegating-collection.js';
 
 /*
  * An item edited on the server between the moment Liaison planned its write and the moment
@@ -120,17 +121,7 @@ function racingMailbox(store: MailboxStore, race: Race): MailboxStore {
     writeMarker: (n) => store.writeMarker(n),
     async collection(kind) {
       const c = await store.collection(kind);
-      return {
-        kind: c.kind,
-        location: c.location,
-        probeFromListing: c.probeFromListing,
-        keepsChangeList: c.keepsChangeList,
-        list: () => c.list(),
-        listAll: () => c.listAll(),
-        probe: () => c.probe(),
-        currentToken: () => c.currentToken(),
-        changesSince: (t) => c.changesSince(t),
-        read: (hrefs) => c.read(hrefs),
+      return delegatingCollection(c, {
         async create(uid: Uid, text: string) {
           const first = await createFirst(c, uid);
           return record(first, () => c.create(uid, text));
@@ -143,7 +134,7 @@ function racingMailbox(store: MailboxStore, race: Race): MailboxStore {
           const first = await editFirst(c, href);
           return record(first, () => c.delete(href, ifMatch));
         },
-      };
+      });
     },
   };
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { asUid, asUserId, type Etag, type Href } from '../../src/domain/ids.js';
 import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
-import type { MailboxCollection, MailboxStore } from '../../src/mailbox/port.js';
+import type { MailboxStore } from '../../src/mailbox/port.js';
 import { syncCollection } from '../../src/sync/collection-sync.js';
 import { emptyReport } from '../../src/sync/report.js';
 import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
+import { delegatingCollection } from '../support/delegating-collection.js';
 import { MemoryFirmStore, MemoryHeldStore } from '../support/memory-firm-store.js';
 import { type Note, noteCodec } from '../support/note-codec.js';
 
@@ -18,19 +19,7 @@ function racingMailbox(server: MemoryMailboxServer, edit: (href: Href) => void):
     writeMarker: (n) => store.writeMarker(n),
     async collection(kind) {
       const c = await store.collection(kind);
-      const wrapped: MailboxCollection = {
-        kind: c.kind,
-        location: c.location,
-        probeFromListing: c.probeFromListing,
-        keepsChangeList: c.keepsChangeList,
-        list: () => c.list(),
-        listAll: () => c.listAll(),
-        probe: () => c.probe(),
-        currentToken: () => c.currentToken(),
-        changesSince: (t) => c.changesSince(t),
-        read: (hrefs) => c.read(hrefs),
-        create: (uid, text) => c.create(uid, text),
-        delete: (href, ifMatch) => c.delete(href, ifMatch),
+      const wrapped = delegatingCollection(c, {
         async update(href: Href, text: string, ifMatch: Etag) {
           if (!raced) {
             raced = true;
@@ -38,7 +27,7 @@ function racingMailbox(server: MemoryMailboxServer, edit: (href: Href) => void):
           }
           return c.update(href, text, ifMatch);
         },
-      };
+      });
       return wrapped;
     },
   };

@@ -1,0 +1,28 @@
+import type { MailboxCollection } from '../../src/mailbox/port.js';
+
+/**
+ * A collection that passes every call to `inner`, except those given in `overrides`:
+ * for tests that slip another client's edit in just before one of Liaison's writes.
+ * (Adapters keep private fields, so a prototype copy of them would not work.)
+ */
+export function delegatingCollection(
+  inner: MailboxCollection,
+  overrides: Partial<Pick<MailboxCollection, 'create' | 'update' | 'delete'>>,
+): MailboxCollection {
+  return {
+    kind: inner.kind,
+    location: inner.location,
+    probeFromListing: inner.probeFromListing,
+    keepsChangeList: inner.keepsChangeList,
+    list: () => inner.list(),
+    listAll: () => inner.listAll(),
+    probe: () => inner.probe(),
+    currentToken: () => inner.currentToken(),
+    changesSince: (t) => inner.changesSince(t),
+    read: (hrefs) => inner.read(hrefs),
+    create: (uid, text) => inner.create(uid, text),
+    update: (href, text, ifMatch) => inner.update(href, text, ifMatch),
+    delete: (href, ifMatch) => inner.delete(href, ifMatch),
+    ...overrides,
+  };
+}
