@@ -1,6 +1,14 @@
 import type { Command } from 'commander';
+import { isLiaisonError, LiaisonError } from '../domain/errors.js';
 import type { UserId } from '../domain/ids.js';
-import { type FirmSyncDeps, type JournalLine, listJournal, undoJournal } from '../firm/index.js';
+import {
+  type FirmSyncDeps,
+  getFirmContact,
+  type JournalLine,
+  listJournal,
+  undoJournal,
+} from '../firm/index.js';
+import type { App } from '../main.js';
 import { limitOf, withApp } from './context.js';
 import { changeText } from './firm-text.js';
 import { printJson, printTable, say } from './output.js';
@@ -43,6 +51,7 @@ export function registerJournal(program: Command): void {
           ...(opts.run !== undefined ? { runId: opts.run } : {}),
           limit: opts.limit ?? DEFAULT_LIMIT,
         });
+        if (lines.length === 0) await refuseUnknown(app, opts);
         const logins = await loginsOf(deps, lines);
         const loginOf = (l: JournalLine) => (l.user === null ? null : (logins.get(l.user) ?? l.user));
         if (opts.json) {
@@ -87,4 +96,27 @@ export function registerJournal(program: Command): void {
         }
       });
     });
+}
+
+/**
+ * An empty answer for a firm contact or run that never existed is a typing mistake,
+ * not "nothing happened": say so (exit 2), as for an unknown user.
+ */
+async function refuseUnknown(app: App, opts: JournalFlags): Promise<void> {
+  if (opts.run !== undefined && !(await app.repos.runs.get(opts.run))) {
+    throw new LiaisonError('Usage', `unknown run ${opts.run}: run ids are in sync and firm-sync reports`);
+  }
+  if (opts.firmContact !== undefined) {
+    try {
+      await getFirmContact(app.firmDeps(), opts.firmContact);
+    } catch (e) {
+      if (isLiaisonError(e, 'Usage') || isLiaisonError(e, 'NotFound')) {
+        throw new LiaisonError(
+          'Usage',
+          `unknown firm contact ${opts.firmContact}: see \`liaison firm list\``,
+        );
+      }
+      throw e;
+    }
+  }
 }

@@ -87,7 +87,13 @@ export function contactFields(c: Contact): Fields {
 type TypedKind = 'email' | 'phone' | 'url';
 
 function typedValue(value: string, kind: TypedKind): string {
-  return kind === 'email' ? clean(value).toLowerCase() : clean(value);
+  // Some writers put an e-mail address in URI form (`mailto:…`); it is the same address.
+  return kind === 'email'
+    ? clean(value)
+        .replace(/^mailto:/i, '')
+        .trim()
+        .toLowerCase()
+    : clean(value);
 }
 
 function typedFields(values: readonly TypedValue[], kind: TypedKind): { types: string[]; value: string }[] {

@@ -244,6 +244,8 @@ describe('liaison firm-sync on vdir mailboxes', () => {
     await refused(['review', 'list', '--user', 'nobody'], /unknown user: nobody/);
     await refused(['journal', 'undo', 'no-such-entry'], /there is no journal entry no-such-entry/);
     await refused(['journal', '--user', 'nobody'], /unknown user: nobody/);
+    await refused(['journal', '--firm-contact', 'nope'], /unknown firm contact nope/);
+    await refused(['journal', '--run', 'nope'], /unknown run nope/);
     await refused(['journal', '--limit', '0'], /at least 1/);
     await refused(['firm', 'show', 'no-such-contact'], /there is no firm contact no-such-contact/);
     await refused(['firm', 'delete', 'no-such-contact'], /there is no firm contact no-such-contact/);

@@ -41,6 +41,13 @@ describe('contact codec', () => {
     ]);
   });
 
+  it('reads an e-mail address written as a mailto: URI as the plain address', () => {
+    const text =
+      'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:m\r\nFN:Paul Smith\r\nEMAIL: mailto:Paul.Smith@ACME.com \r\nEND:VCARD\r\n';
+    const fields = contactCodec.fields(contactCodec.parse(text, UID));
+    expect(fields.emails).toEqual([{ types: [], value: 'paul.smith@acme.com' }]);
+  });
+
   it('is private exactly when the flag is set', () => {
     expect(contactCodec.isPrivate(contact)).toBe(false);
     expect(contactCodec.isPrivate({ ...contact, private: true })).toBe(true);
