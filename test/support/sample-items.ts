@@ -1,4 +1,4 @@
-import type { Appointment } from '../../src/domain/appointment.js';
+import { type Appointment, emptyAppointment } from '../../src/domain/appointment.js';
 import { type Contact, emptyContact } from '../../src/domain/contact.js';
 import { asUid } from '../../src/domain/ids.js';
 
@@ -18,24 +18,8 @@ export function sampleContact(uid: string, over: Partial<Contact> = {}): Contact
 export function sampleAppointment(uid: string, hour = 9, over: Partial<Appointment> = {}): Appointment {
   const at = (h: number) => ({ value: `2030-05-06T${String(h).padStart(2, '0')}:00:00Z`, tzid: '' });
   return {
-    uid: asUid(uid),
+    ...emptyAppointment(asUid(uid), at(hour), at(hour + 1)),
     summary: `Meeting ${uid}`,
-    location: '',
-    description: '',
-    start: at(hour),
-    end: at(hour + 1),
-    allDay: false,
-    rrule: '',
-    rdates: [],
-    exdates: [],
-    overrides: [],
-    organizer: '',
-    attendees: [],
-    categories: [],
-    privacy: '',
-    alarms: [],
-    extra: [],
-    timezones: [],
     ...over,
   };
 }
