@@ -206,11 +206,20 @@ class UpPlanner {
 
   private match(c: UserContactLink, user: Fields, keys: FirmMatchKeys): void {
     const byEmail = this.candidates(keys.emails.flatMap((e) => this.byEmail.get(e) ?? []));
-    const candidates =
-      byEmail.length > 0 || keys.name === '' ? byEmail : this.candidates(this.byName.get(keys.name) ?? []);
-    const only = candidates.length === 1 ? this.work.get(candidates[0]!) : undefined;
+    if (byEmail.length > 0 || keys.name === '') {
+      const only = byEmail.length === 1 ? this.work.get(byEmail[0]!) : undefined;
+      if (only !== undefined) this.connect(c, user, only);
+      else this.create(c, user, byEmail);
+      return;
+    }
+    const byName = this.candidates(this.byName.get(keys.name) ?? []);
+    // Same name and organization, but both have e-mail addresses and share none: namesakes
+    // in one firm are two people, never merged into one record. A name match connects only
+    // where one side has no address; the rest is a new firm contact flagged for review.
+    const compatible = byName.filter((id) => keys.emails.length === 0 || !hasEmails(this.work.get(id)));
+    const only = compatible.length === 1 ? this.work.get(compatible[0]!) : undefined;
     if (only !== undefined) this.connect(c, user, only);
-    else this.create(c, user, candidates);
+    else this.create(c, user, byName, byName.length > 0);
   }
 
   /** Connects to an existing firm contact: its empty fields are filled and set fields united. */
@@ -226,11 +235,15 @@ class UpPlanner {
     this.outcome(c, 'connected', f.id);
   }
 
-  private create(c: UserContactLink, user: Fields, candidates: readonly FirmContactId[]): void {
+  private create(
+    c: UserContactLink,
+    user: Fields,
+    candidates: readonly FirmContactId[],
+    flagged = candidates.length > 1,
+  ): void {
     const id = this.input.newFirmId();
     const provenance: Record<string, FieldSource> = {};
     for (const k of FIRM_FIELDS) if (!isEmptyValue(user[k])) provenance[k] = this.source;
-    const flagged = candidates.length > 1;
     const f: Working = {
       id,
       fields: user,
@@ -344,4 +357,10 @@ class UpPlanner {
   private outcome(c: UserContactLink, kind: UpOutcomeKind, firm: FirmContactId | null): void {
     this.outcomes.push({ userContactId: c.id, uid: c.contact.uid, kind, firmContactId: firm });
   }
+}
+
+/** Whether a firm contact holds at least one e-mail address. */
+function hasEmails(f: { readonly fields: Fields } | undefined): boolean {
+  const emails = f?.fields.emails;
+  return Array.isArray(emails) && emails.length > 0;
 }

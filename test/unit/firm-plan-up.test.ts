@@ -177,6 +177,21 @@ describe('planUp: new contacts', () => {
     expect(p.outcomes[0]).toMatchObject({ kind: 'connected', firmContactId: 'F1' });
   });
 
+  it('never merges namesakes: same name and organization but different addresses is a flagged new contact', () => {
+    const existing = firm(
+      'F1',
+      firmFieldsOf(person('f', { emails: [{ types: [], value: 'tom.smith@acme.example' }] })),
+    );
+    const p = plan(
+      [link('c1', person('a', { emails: [{ types: [], value: 'tsmith2@acme.example' }] }))],
+      [existing],
+    );
+    expect(p.outcomes[0]?.kind).toBe('flagged');
+    expect(p.firmWrites).toEqual([
+      expect.objectContaining({ op: 'create', possibleDuplicate: true, candidates: ['F1'] }),
+    ]);
+  });
+
   it('does not match on the name when the organization differs', () => {
     const existing = firm('F1', firmFieldsOf(person('f', { emails: [] })));
     const p = plan([link('c1', person('a', { emails: [], organization: 'Other Ltd' }))], [existing]);
