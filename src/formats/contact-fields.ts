@@ -27,10 +27,10 @@ import {
   parseProperty,
   VCARD3,
 } from './ical-property.js';
-import { clean, cleanMultiline, decodeList, decodeText } from './text-values.js';
+import { clean, cleanMultiline, decodeText } from './text-values.js';
 import { VCARD_ANCHORED } from './vcard.js';
 import { deriveFormattedName, TYPED_PARAMS } from './vcard-reader.js';
-import { encodeAddress, encodeTypedValue } from './vcard-values.js';
+import { decodeAddressParts, encodeAddress, encodeTypedValue } from './vcard-values.js';
 
 /**
  * Properties servers and clients rewrite on their own; they never count as content.
@@ -165,16 +165,7 @@ function normalizeExtra(line: string, live: LiveAnchors): string | undefined {
 function anchorValue(p: ParsedProperty): string {
   switch (p.name) {
     case 'ADR': {
-      const [
-        poBox = '',
-        extended = '',
-        street = '',
-        locality = '',
-        region = '',
-        postalCode = '',
-        country = '',
-      ] = decodeList(p.raw, ';');
-      const parts = { poBox, extended, street, locality, region, postalCode, country };
+      const parts = decodeAddressParts(p.raw);
       return encodeAddress(normalizeAddress({ types: [], ...parts }) ?? { types: [], ...parts });
     }
     case 'URL':

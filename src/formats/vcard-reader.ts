@@ -7,7 +7,7 @@ import type { Uid } from '../domain/ids.js';
 import { anchorLine } from './anchors.js';
 import { canonicalParams, type ParsedProperty, paramList, paramText } from './ical-property.js';
 import { decodeList, decodeText } from './text-values.js';
-import { encodeAddress, encodeTypedValue } from './vcard-values.js';
+import { decodeAddressParts, encodeAddress, encodeTypedValue } from './vcard-values.js';
 
 /** Parameters a `TypedValue` holds (or that vCard 2.1/4.0 syntax spends on what it holds). */
 export const TYPED_PARAMS: ReadonlySet<string> = new Set(['type', 'pref', 'value', 'charset', 'encoding']);
@@ -168,27 +168,9 @@ export class ContactReader {
   }
 
   #address(p: ParsedProperty): void {
-    const [
-      poBox = '',
-      extended = '',
-      street = '',
-      locality = '',
-      region = '',
-      postalCode = '',
-      country = '',
-    ] = decodeList(p.raw, ';');
-    const address: PostalAddress = {
-      types: typesOf(p),
-      poBox,
-      extended,
-      street,
-      locality,
-      region,
-      postalCode,
-      country,
-    };
-    if ([poBox, extended, street, locality, region, postalCode, country].every((s) => s.trim() === ''))
-      return;
+    const parts = decodeAddressParts(p.raw);
+    if (Object.values(parts).every((s) => s.trim() === '')) return;
+    const address: PostalAddress = { types: typesOf(p), ...parts };
     this.#addresses.push(address);
     this.#anchor(p, encodeAddress(address));
   }

@@ -3,7 +3,7 @@
  * leaves, so that an anchor's value and a written value compare equal.
  */
 import type { PostalAddress } from '../domain/contact.js';
-import { encodeParamValue, escapeText } from './text-values.js';
+import { decodeList, encodeParamValue, escapeText } from './text-values.js';
 
 /**
  * The written value of EMAIL, TEL or URL. URL is a URI in vCard 3.0 (RFC 2426 §3.6.8) and is
@@ -11,6 +11,13 @@ import { encodeParamValue, escapeText } from './text-values.js';
  */
 export function encodeTypedValue(name: string, value: string): string {
   return name === 'URL' ? value.replace(/\r\n|\r|\n/g, '') : escapeText(value);
+}
+
+/** The seven components of an ADR value (RFC 6350 §6.3.1), each decoded; missing ones are ''. */
+export function decodeAddressParts(raw: string): Omit<PostalAddress, 'types'> {
+  const [poBox = '', extended = '', street = '', locality = '', region = '', postalCode = '', country = ''] =
+    decodeList(raw, ';');
+  return { poBox, extended, street, locality, region, postalCode, country };
 }
 
 /** The written value of ADR: seven TEXT components (RFC 2426 §3.2.1, RFC 6350 §6.3.1). */
