@@ -35,8 +35,9 @@ export class StepTimer {
    */
   wrap<T extends object>(target: T, label: string, then?: (method: string, value: unknown) => unknown): T {
     return new Proxy(target, {
-      get: (object, property, receiver) => {
-        const value = Reflect.get(object, property, receiver);
+      get: (object, property) => {
+        // Getters too run on the target: a proxy as `this` cannot read private fields.
+        const value = Reflect.get(object, property, object);
         if (typeof value !== 'function' || typeof property !== 'string') return value;
         const step = `${label}.${property}`;
         return (...args: unknown[]) => {

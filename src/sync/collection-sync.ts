@@ -1,15 +1,16 @@
 import type { ItemCodec } from '../domain/codec.js';
 import { errorMessage, isLiaisonError } from '../domain/errors.js';
 import type { CollectionKind, SyncToken, Uid, UserId } from '../domain/ids.js';
-import type { ItemRef, MailboxStore, MarkerNote } from '../mailbox/port.js';
+import type { ChangeSet, ItemRef, MailboxCollection, MailboxStore, MarkerNote } from '../mailbox/port.js';
 import { executePlan } from './execute.js';
+import { loadIntoEmptyFirm } from './first-load.js';
 import { changesOrNull, gatherSides } from './gather.js';
 import { holdReason } from './guards.js';
 import { checkMarker, withMarkerTime } from './marker.js';
 import { planSync } from './plan.js';
-import type { Plan } from './plan-types.js';
+import type { PlanOptions } from './plan-types.js';
 import type { FirmSyncStore, HeldPlanStore } from './ports.js';
-import type { CollectionReport } from './report.js';
+import { type CollectionReport, tallyPlan } from './report.js';
 import { SET_FIELDS, type SyncSettings } from './settings.js';
 
 /** What syncing one collection of one user needs. */
@@ -116,67 +117,31 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
         : null,
   };
   const where = `user ${target.login}, ${kind}`;
-  let listedNow = listed;
-  let listToken = express && changes ? state.token : null;
-  let asked = changes;
-  let token: SyncToken | null = null;
-  let planned = 0;
-  for (let round = 0; ; round++) {
-    const sides = await gatherSides(collection, firm, deps.codec, target, {
-      listed: listedNow,
-      token: listToken,
-      changes: asked,
-      recovery,
-      where,
-    });
-    if (round === 0) token = sides.token;
-    const plan = planSync({
-      codec: deps.codec,
-      firm: sides.firm,
-      mailbox: sides.mailbox,
-      status: sides.status,
-      setFields: SET_FIELDS[kind],
-      options,
-    });
-    if (round === 0) report.quarantined.push(...plan.quarantined);
-    planned += plan.ops.length;
-
-    if (!recovery) {
-      const sidesEmpty = { firmEmpty: sides.firm.length === 0, mailboxEmpty: sides.refs.length === 0 };
-      const reason = holdReason(plan, sides.status.length, sidesEmpty, settings.guards);
-      if (reason !== null) {
-        report.outcome = 'held';
-        report.reason = reason;
-        tallyPlan(plan, report);
-        if (!settings.dryRun) {
-          const rec = { user, login: target.login, kind, reason, plan: JSON.stringify(plan) };
-          report.heldPlanId = await deps.held.saveHeld(rec);
-        }
-        return;
-      }
-    }
-    if (settings.dryRun) {
-      tallyPlan(plan, report);
-      return;
-    }
-    await executePlan(plan.ops, {
-      user,
-      kind,
-      runId: target.runId,
-      codec: deps.codec,
-      mailbox: collection,
-      firm,
-      report,
-      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
-    });
-    // Items that changed while this run wrote them (a failed precondition) are re-read and
-    // re-planned now, against what they became — never retried blindly. Two more rounds at most.
-    if (report.deferred === 0 || round >= 2) break;
-    report.deferred = 0;
-    listedNow = null;
-    listToken = token;
-    asked = null;
-  }
+  const context = { target, deps, settings, options, report, where };
+  const applied =
+    !recovery && !everSynced && (await bothSidesEmpty(firm, target))
+      ? await loadIntoEmptyFirm(
+          {
+            target,
+            codec: deps.codec,
+            firm,
+            collection,
+            setFields: SET_FIELDS[kind],
+            options,
+            dryRun: settings.dryRun,
+            report,
+            where,
+            ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+          },
+          listed,
+        )
+      : await applyInRounds(context, collection, {
+          listed,
+          token: express && changes ? state.token : null,
+          changes,
+        });
+  if (applied === null || settings.dryRun) return;
+  const { token, planned } = applied;
   // A fingerprint taken before this run's own writes must not be kept: should the mailbox
   // later return to that earlier state (the user deletes what this run created), express
   // mode would take it for "unchanged". The next express run compares once instead.
@@ -242,17 +207,97 @@ async function markOutOfSync<T extends { readonly uid: Uid }>(
   skip(report, `out of sync: ${reason}; run \`liaison recover --user ${target.login}\``);
 }
 
-/** Fills a report from a plan that is not applied (dry run or held). */
-export function tallyPlan(plan: Plan, report: CollectionReport): void {
-  for (const op of plan.ops) {
-    if (op.type === 'create-in-mailbox') report.toMailbox.created++;
-    else if (op.type === 'create-in-firm') report.toFirm.created++;
-    else if (op.type === 'delete-in-mailbox') report.toMailbox.deleted++;
-    else if (op.type === 'delete-in-firm') report.toFirm.deleted++;
-    else if (op.type === 'update') {
-      if (op.toFirm) report.toFirm.updated++;
-      if (op.toMailbox) report.toMailbox.updated++;
-      if (op.reason === 'both-changed') report.conflicts++;
+interface RoundsContext<T extends { readonly uid: Uid }> {
+  readonly target: CollectionTarget;
+  readonly deps: CollectionDeps<T>;
+  readonly settings: SyncSettings;
+  readonly options: PlanOptions;
+  readonly report: CollectionReport;
+  readonly where: string;
+}
+
+/**
+ * Gathers both sides, plans, checks the guards and applies; items that changed while they
+ * were written are re-planned in up to two more rounds. Returns the mailbox token that goes
+ * with the first listing and the number of operations planned, or null when nothing was
+ * applied (held, or a dry run).
+ */
+async function applyInRounds<T extends { readonly uid: Uid }>(
+  ctx: RoundsContext<T>,
+  collection: MailboxCollection,
+  first: { listed: ItemRef[] | null; token: SyncToken | null; changes: ChangeSet | null },
+): Promise<{ token: SyncToken | null; planned: number } | null> {
+  const { target, deps, settings, options, report, where } = ctx;
+  const { user, kind } = target;
+  const { firm } = deps;
+  const { recovery } = options;
+  let listedNow = first.listed;
+  let listToken = first.token;
+  let asked = first.changes;
+  let token: SyncToken | null = null;
+  let planned = 0;
+  for (let round = 0; ; round++) {
+    const sides = await gatherSides(collection, firm, deps.codec, target, {
+      listed: listedNow,
+      token: listToken,
+      changes: asked,
+      recovery,
+      where,
+    });
+    if (round === 0) token = sides.token;
+    const plan = planSync({
+      codec: deps.codec,
+      firm: sides.firm,
+      mailbox: sides.mailbox,
+      status: sides.status,
+      setFields: SET_FIELDS[kind],
+      options,
+    });
+    if (round === 0) report.quarantined.push(...plan.quarantined);
+    planned += plan.ops.length;
+
+    if (!recovery) {
+      const sidesEmpty = { firmEmpty: sides.firm.length === 0, mailboxEmpty: sides.refs.length === 0 };
+      const reason = holdReason(plan, sides.status.length, sidesEmpty, settings.guards);
+      if (reason !== null) {
+        report.outcome = 'held';
+        report.reason = reason;
+        tallyPlan(plan, report);
+        if (!settings.dryRun) {
+          const rec = { user, login: target.login, kind, reason, plan: JSON.stringify(plan) };
+          report.heldPlanId = await deps.held.saveHeld(rec);
+        }
+        return null;
+      }
     }
+    if (settings.dryRun) {
+      tallyPlan(plan, report);
+      return null;
+    }
+    await executePlan(plan.ops, {
+      user,
+      kind,
+      runId: target.runId,
+      codec: deps.codec,
+      mailbox: collection,
+      firm,
+      report,
+      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+    });
+    // Items that changed while this run wrote them (a failed precondition) are re-read and
+    // re-planned now, against what they became — never retried blindly. Two more rounds at most.
+    if (report.deferred === 0 || round >= 2) break;
+    report.deferred = 0;
+    listedNow = null;
+    listToken = token;
+    asked = null;
   }
+  return { token, planned };
+}
+
+/** True when neither the status nor the firm side holds anything for this collection. */
+async function bothSidesEmpty<T>(firm: FirmSyncStore<T>, target: CollectionTarget): Promise<boolean> {
+  const status = await firm.loadStatus(target.user, target.kind);
+  if (status.length > 0) return false;
+  return (await firm.listItems(target.user, target.kind)).length === 0;
 }

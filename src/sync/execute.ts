@@ -149,7 +149,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
       };
     }
     case 'create-in-firm': {
-      const hash = hashOf(op.fields);
+      const hash = op.hash ?? hashOf(op.fields);
       return {
         commit: {
           firm: { op: 'create', item: codec.fromFields(op.uid, op.fields) },

@@ -126,22 +126,33 @@ async function readChanged<T extends { readonly uid: Uid }>(
     if (known.has(r.href) && known.get(r.href) === r.etag) views.set(r.href, { href: r.href, etag: r.etag });
     else toRead.push(r.href);
   }
-  for await (const got of collection.read(toRead)) {
-    if ('missing' in got) continue; // deleted between listing and reading: gone
+  for await (const view of readViews(collection, toRead, codec, where)) views.set(view.href, view);
+  return refs.map((r) => views.get(r.href)).filter((v): v is MailboxView<T> => v !== undefined);
+}
+
+/**
+ * Reads `hrefs` and parses each into a view, in the order read; an item deleted between
+ * listing and reading is left out (gone), one that does not parse is quarantined.
+ */
+export async function* readViews<T extends { readonly uid: Uid }>(
+  collection: MailboxCollection,
+  hrefs: readonly Href[],
+  codec: ItemCodec<T>,
+  where: string,
+): AsyncIterable<MailboxView<T>> {
+  for await (const got of collection.read(hrefs)) {
+    if ('missing' in got) continue;
+    let view: MailboxView<T>;
     try {
       const item = codec.parse(got.text, fallbackUid(got.href));
       const fields = codec.fields(item);
-      views.set(got.href, {
-        href: got.href,
-        etag: got.etag,
-        content: { item, fields, hash: codec.hash(fields) },
-      });
+      view = { href: got.href, etag: got.etag, content: { item, fields, hash: codec.hash(fields) } };
     } catch (e) {
       const at = `${where}, ${collection.location}, ${got.href}`;
-      views.set(got.href, { href: got.href, etag: got.etag, quarantine: `${at}: ${errorMessage(e)}` });
+      view = { href: got.href, etag: got.etag, quarantine: `${at}: ${errorMessage(e)}` };
     }
+    yield view;
   }
-  return refs.map((r) => views.get(r.href)).filter((v): v is MailboxView<T> => v !== undefined);
 }
 
 /** A stable UID for an item that has none: derived from where it lives. */

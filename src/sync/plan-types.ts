@@ -58,6 +58,8 @@ export type Op =
       readonly etag: Etag;
       readonly uid: Uid;
       readonly fields: Fields;
+      /** The content hash of `fields`, when the planner has it (saves hashing every item twice). */
+      readonly hash?: string;
       readonly replaces: FirmItemId | null;
     }
   /**

@@ -278,6 +278,7 @@ function createInFirm<T extends { readonly uid: Uid }>(
     etag: m.etag,
     uid: mc.uid ?? ('' as Uid),
     fields: mc.fields,
+    hash: mc.hash,
     replaces,
   };
 }

@@ -1,5 +1,5 @@
 import type { CollectionKind } from '../domain/ids.js';
-import type { Quarantined } from './plan-types.js';
+import type { Plan, Quarantined } from './plan-types.js';
 
 export interface Tally {
   created: number;
@@ -76,4 +76,19 @@ export function exitCodeOf(reports: readonly CollectionReport[]): number {
   if (reports.some((r) => r.outcome === 'failed')) return EXIT.failed;
   if (reports.some((r) => r.outcome === 'skipped' || r.outcome === 'held')) return EXIT.skipped;
   return EXIT.ok;
+}
+
+/** Fills a report from a plan that is not applied (dry run or held). */
+export function tallyPlan(plan: Plan, report: CollectionReport): void {
+  for (const op of plan.ops) {
+    if (op.type === 'create-in-mailbox') report.toMailbox.created++;
+    else if (op.type === 'create-in-firm') report.toFirm.created++;
+    else if (op.type === 'delete-in-mailbox') report.toMailbox.deleted++;
+    else if (op.type === 'delete-in-firm') report.toFirm.deleted++;
+    else if (op.type === 'update') {
+      if (op.toFirm) report.toFirm.updated++;
+      if (op.toMailbox) report.toMailbox.updated++;
+      if (op.reason === 'both-changed') report.conflicts++;
+    }
+  }
 }

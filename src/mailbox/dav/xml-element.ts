@@ -79,14 +79,17 @@ export class TreeBuilder {
   }
 
   #onOpen(tag: SaxesTagNS): void {
-    const name = { ns: tag.uri, local: tag.local };
-    if (this.#stack.length > 0 || this.open(name, this.#path)) {
-      const attributes = new Map<string, string>();
-      for (const attribute of Object.values(tag.attributes)) {
-        if (attribute.uri === '' && attribute.prefix === '') attributes.set(attribute.local, attribute.value);
-      }
-      const element: MutableElement = { ...name, attributes, children: [], text: '' };
-      this.#stack.at(-1)?.children.push(element);
+    const name: XmlName = { ns: tag.uri, local: tag.local };
+    const parent = this.#stack.length > 0 ? this.#stack[this.#stack.length - 1] : undefined;
+    if (parent !== undefined || this.open(name, this.#path)) {
+      const element: MutableElement = {
+        ns: tag.uri,
+        local: tag.local,
+        attributes: attributesOf(tag),
+        children: [],
+        text: '',
+      };
+      parent?.children.push(element);
       this.#stack.push(element);
     }
     this.#path.push(name);
@@ -101,9 +104,23 @@ export class TreeBuilder {
   }
 
   #onText(text: string): void {
-    const top = this.#stack.at(-1);
-    if (top !== undefined) top.text += text;
+    if (this.#stack.length > 0) this.#stack[this.#stack.length - 1]!.text += text;
   }
+}
+
+/** Shared by every element without attributes (most of them): never written to. */
+const NO_ATTRIBUTES = new Map<string, string>();
+
+/** The attributes without a namespace. */
+function attributesOf(tag: SaxesTagNS): Map<string, string> {
+  let attributes = NO_ATTRIBUTES;
+  for (const key in tag.attributes) {
+    const attribute = tag.attributes[key]!;
+    if (attribute.uri !== '' || attribute.prefix !== '') continue;
+    if (attributes === NO_ATTRIBUTES) attributes = new Map();
+    attributes.set(attribute.local, attribute.value);
+  }
+  return attributes;
 }
 
 /**

@@ -1,0 +1,84 @@
+import type { ItemCodec } from '../domain/codec.js';
+import type { CollectionKind, SyncToken, Uid, UserId } from '../domain/ids.js';
+import type { ItemRef, MailboxCollection } from '../mailbox/port.js';
+import { executePlan } from './execute.js';
+import { readViews } from './gather.js';
+import { planSync } from './plan.js';
+import type { MailboxView, PlanOptions } from './plan-types.js';
+import type { FirmSyncStore } from './ports.js';
+import { type CollectionReport, tallyPlan } from './report.js';
+
+/** Items parsed, planned and committed together. */
+const CHUNK = 500;
+
+export interface FirstLoadContext<T extends { readonly uid: Uid }> {
+  readonly target: { readonly user: UserId; readonly kind: CollectionKind; readonly runId: string };
+  readonly codec: ItemCodec<T>;
+  readonly firm: FirmSyncStore<T>;
+  readonly collection: MailboxCollection;
+  readonly setFields: ReadonlySet<string>;
+  readonly options: PlanOptions;
+  readonly dryRun: boolean;
+  readonly report: CollectionReport;
+  /** Names the user and collection in quarantine reasons. */
+  readonly where: string;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * The first sync of a collection whose firm side and status are both empty: every mailbox
+ * item is a creation in the firm database, so the plan of a chunk of items is exactly that
+ * chunk's share of the plan of the whole collection, and the collection is loaded a chunk
+ * at a time — parsed, planned and committed while the next chunk's reads are in flight —
+ * instead of being held whole in memory before the first commit. Creations never trip a
+ * mass-change guard (it counts changes to items synced before, and there are none).
+ *
+ * `listed` is a listing already made, or null to list now. Returns the change-list token
+ * that goes with the listing and the number of operations planned.
+ */
+export async function loadIntoEmptyFirm<T extends { readonly uid: Uid }>(
+  ctx: FirstLoadContext<T>,
+  listed: ItemRef[] | null,
+): Promise<{ token: SyncToken | null; planned: number }> {
+  const { codec, collection, report } = ctx;
+  const { refs, token } = listed
+    ? { refs: listed, token: await collection.currentToken() }
+    : await collection.listAll();
+  let planned = 0;
+  let done = 0;
+  let chunk: MailboxView<T>[] = [];
+  const flush = async () => {
+    const plan = planSync({
+      codec,
+      firm: [],
+      mailbox: chunk,
+      status: [],
+      setFields: ctx.setFields,
+      options: ctx.options,
+    });
+    report.quarantined.push(...plan.quarantined);
+    planned += plan.ops.length;
+    const offset = done;
+    done += chunk.length;
+    chunk = [];
+    if (ctx.dryRun) {
+      tallyPlan(plan, report);
+      return;
+    }
+    await executePlan(plan.ops, {
+      ...ctx.target,
+      codec,
+      mailbox: collection,
+      firm: ctx.firm,
+      report,
+      onProgress: (d) => ctx.onProgress?.(offset + d, refs.length),
+    });
+  };
+  const hrefs = refs.map((r) => r.href);
+  for await (const view of readViews(collection, hrefs, codec, ctx.where)) {
+    chunk.push(view);
+    if (chunk.length >= CHUNK) await flush();
+  }
+  if (chunk.length > 0) await flush();
+  return { token, planned };
+}
