@@ -8,9 +8,10 @@
  * (`{ type: 'edit' }`, answered `{ type: 'edited' }`), (c) runs an express sync again, and
  * sends `{ type: 'result', result: LiaisonBenchResult }`.
  *
- * Each phase is one run as `liaison sync` does it — the app opened on the database,
- * discovery, the sync, the app closed — so nothing learnt in one phase helps the next, and
- * the heap is collected before each (the process runs with --expose-gc). Starting Node and
+ * Each phase is one run as `liaison sync` does it — the app opened on the database, the
+ * sync, the app closed — so only what the database keeps (as between two `liaison sync`
+ * processes: the status, the discovered mailbox) helps the next phase, and the heap is
+ * collected before each (the process runs with --expose-gc). Starting Node and
  * loading Liaison's modules is measured once (the `ready` message) and not counted in the
  * phases. The DAV adapter is the app's own, made from the stored server record and
  * credential, with an `onRequest` hook to count requests; the firm store and the mailbox
@@ -20,7 +21,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DavMailboxServer } from '../src/mailbox/dav/dav-mailbox-server.js';
 import type { DavRequestEvent } from '../src/mailbox/dav/dav-transport.js';
 import { openApp } from '../src/main.js';
 import type { RunReport } from '../src/sync/report.js';
@@ -157,12 +157,7 @@ async function bench(input: LiaisonBenchInput): Promise<LiaisonBenchResult> {
       try {
         const record = (await app.repos.servers.get('bench'))!;
         const user = (await app.repos.users.get('bench'))!;
-        const dav = new DavMailboxServer(
-          await app.credentials.davConfig(record, user.hasSecret ? user : null),
-          {
-            onRequest,
-          },
-        );
+        const dav = await app.davServer(record, user, { onRequest });
         try {
           const deps = app.syncDeps();
           report = await runMailboxSync(

@@ -19,6 +19,8 @@ import type { FirmSyncDeps } from './firm/ports.js';
 import { appointmentCodec } from './formats/appointment-codec.js';
 import type { DavServerConfig, ServerCapabilities } from './mailbox/dav/dav-config.js';
 import { DavMailboxServer } from './mailbox/dav/dav-mailbox-server.js';
+import type { DavTransportOptions } from './mailbox/dav/dav-transport.js';
+import { type DiscoveryStore, StoredDiscoveryCache } from './mailbox/dav/stored-discovery-cache.js';
 import { testDavServer } from './mailbox/dav/test-dav-server.js';
 import type { MailboxServer } from './mailbox/port.js';
 import { VdirMailboxServer } from './mailbox/vdir/vdir-mailbox-server.js';
@@ -33,6 +35,15 @@ export interface App {
    * user's own credentials when they carry some.
    */
   mailboxServer(record: MailboxServerRecord, user?: UserRecord | null): Promise<MailboxServer>;
+  /**
+   * A new connection to a CardDAV/CalDAV server, as `mailboxServer` makes them (credentials,
+   * discovery kept in the database), with transport options of the caller's; the caller closes it.
+   */
+  davServer(
+    record: MailboxServerRecord,
+    user: UserRecord | null,
+    options?: DavTransportOptions,
+  ): Promise<DavMailboxServer>;
   /** Connects to a CardDAV/CalDAV server and reports what it supports (`liaison server test`). */
   testServer(config: DavServerConfig, account?: string): Promise<ServerCapabilities>;
   readonly credentials: ServerCredentials;
@@ -57,6 +68,16 @@ export async function openApp(url: string): Promise<App> {
   const servers = new Map<string, MailboxServer>();
   const davServers: DavMailboxServer[] = [];
 
+  const davServer = async (
+    record: MailboxServerRecord,
+    user: UserRecord | null,
+    options: DavTransportOptions = {},
+  ): Promise<DavMailboxServer> =>
+    new DavMailboxServer(await credentials.davConfig(record, user?.hasSecret ? user : null), {
+      ...options,
+      discoveryCache: new StoredDiscoveryCache(discoveryStore(repos, record.id), record.url),
+    });
+
   const mailboxServer = async (
     record: MailboxServerRecord,
     user?: UserRecord | null,
@@ -68,7 +89,7 @@ export async function openApp(url: string): Promise<App> {
     let made: MailboxServer;
     if (record.kind === 'vdir') made = new VdirMailboxServer(record.url);
     else if (record.kind === 'dav') {
-      const dav = new DavMailboxServer(await credentials.davConfig(record, user?.hasSecret ? user : null));
+      const dav = await davServer(record, user ?? null);
       davServers.push(dav);
       made = dav;
     } else {
@@ -99,6 +120,7 @@ export async function openApp(url: string): Promise<App> {
     repos,
     credentials,
     mailboxServer,
+    davServer,
     testServer: (config, account) => testDavServer(config, account),
     syncDeps: (onProgress) => ({
       listUsers: async () =>
@@ -145,5 +167,14 @@ export async function openApp(url: string): Promise<App> {
       await Promise.all(davServers.map((d) => d.close()));
       await database.close();
     },
+  };
+}
+
+/** One server's rows of the discovery table, as the DAV adapter's cache keeps them. */
+function discoveryStore(repos: Repositories, serverId: string): DiscoveryStore {
+  return {
+    get: (account) => repos.discovery.get(serverId, account),
+    put: (account, url, data) => repos.discovery.put(serverId, account, url, data),
+    delete: (account) => repos.discovery.delete(serverId, account),
   };
 }

@@ -5,6 +5,7 @@ import type { Contact } from '../domain/contact.js';
 import { AppointmentRepo } from './appointment-repo.js';
 import { type Clock, systemClock } from './clock.js';
 import { ContactRepo } from './contact-repo.js';
+import { DiscoveryRepo } from './discovery-repo.js';
 import { HeldPlanRepo } from './held-plan-repo.js';
 import { JournalRepo } from './journal-repo.js';
 import { LockRepo } from './lock-repo.js';
@@ -17,6 +18,7 @@ import { UserRepo } from './user-repo.js';
 export { AppointmentRepo, type AppointmentRepoOptions } from './appointment-repo.js';
 export type { Clock } from './clock.js';
 export { ContactRepo } from './contact-repo.js';
+export { DiscoveryRepo, type StoredDiscovery } from './discovery-repo.js';
 export { createFirmStore } from './firm-sync-store.js';
 export { FirmUserRepo } from './firm-user-repo.js';
 export { HeldPlanRepo } from './held-plan-repo.js';
@@ -63,6 +65,7 @@ export interface Repositories {
   readonly journal: JournalRepo;
   readonly runs: RunRepo;
   readonly locks: LockRepo;
+  readonly discovery: DiscoveryRepo;
 }
 
 /**
@@ -86,5 +89,6 @@ export function createRepositories(
     journal: new JournalRepo(database, clock),
     runs: new RunRepo(database, clock),
     locks: new LockRepo(database, clock),
+    discovery: new DiscoveryRepo(database, clock),
   };
 }

@@ -369,11 +369,48 @@ const firmSync: Migration = {
   },
 };
 
+/**
+ * Why firm sync connected or disconnected a user contact (matched by e-mail, by name and
+ * organization, created, flagged, merged, undone…): an administrator reading the journal must
+ * be able to tell a match from a creation without replaying the run. Null on every other line.
+ */
+const journalReason: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('journal').addColumn('reason', 'text').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('journal').dropColumn('reason').execute();
+  },
+};
+
+/**
+ * What DAV discovery found per server and account, so that a run does not rediscover every
+ * user's mailbox (principal, home sets, collections, capabilities: several requests each).
+ */
+const davDiscovery: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('dav_discovery')
+      .addColumn('server_id', 'text', (c) => c.notNull().references('mailbox_servers.id').onDelete('cascade'))
+      .addColumn('account', 'text', (c) => c.notNull())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('discovered_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('dav_discovery_pk', ['server_id', 'account'])
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('dav_discovery').execute();
+  },
+};
+
 /** Every migration, in order; keys sort in the order they apply. Exported for upgrade tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
   '0002_user_credentials': userCredentials,
   '0003_firm_sync': firmSync,
+  '0004_journal_reason': journalReason,
+  '0005_dav_discovery': davDiscovery,
 };
 
 const provider: MigrationProvider = {

@@ -55,28 +55,6 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
     return skip(report, 'a plan is held for approval: see `liaison held list`');
   }
 
-  let note: MarkerNote | null;
-  try {
-    note = await deps.mailbox.readMarker();
-  } catch (e) {
-    if (!isLiaisonError(e, 'InvalidData')) throw e;
-    if (recovery) note = null;
-    else
-      return markOutOfSync(
-        target,
-        deps,
-        report,
-        `the mailbox's sync marker cannot be read: ${errorMessage(e)}`,
-      );
-  }
-  if (!recovery) {
-    const verdict = checkMarker(kind, state, note);
-    if (!verdict.ok) return markOutOfSync(target, deps, report, verdict.reason);
-    if (verdict.promote && !settings.dryRun) {
-      await firm.saveState(user, kind, { lastSync: state.pendingSync, pendingSync: null });
-    }
-  }
-
   const collection = await deps.mailbox.collection(kind);
   const firmCounter = await firm.changeCounter(user, kind);
   const everSynced = state.lastSync !== null || state.pendingSync !== null;
@@ -103,6 +81,31 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
     if (express && probe !== null && probe === state.probe && firmCounter === state.firmCounter) {
       report.outcome = 'unchanged';
       return;
+    }
+  }
+
+  // The marker is read only when there is something to sync: an unchanged answer to the
+  // cheap question proves the mailbox is as the last sync left it, so it cannot have been
+  // restored from a backup since (a restored server forgets the token, or reports changes).
+  let note: MarkerNote | null;
+  try {
+    note = await deps.mailbox.readMarker();
+  } catch (e) {
+    if (!isLiaisonError(e, 'InvalidData')) throw e;
+    if (recovery) note = null;
+    else
+      return markOutOfSync(
+        target,
+        deps,
+        report,
+        `the mailbox's sync marker cannot be read: ${errorMessage(e)}`,
+      );
+  }
+  if (!recovery) {
+    const verdict = checkMarker(kind, state, note);
+    if (!verdict.ok) return markOutOfSync(target, deps, report, verdict.reason);
+    if (verdict.promote && !settings.dryRun) {
+      await firm.saveState(user, kind, { lastSync: state.pendingSync, pendingSync: null });
     }
   }
 

@@ -8,7 +8,7 @@ import { testDavServer } from '../../src/mailbox/dav/test-dav-server.js';
 import type { ReadResult } from '../../src/mailbox/port.js';
 import { itemText } from '../contract/contract-items.js';
 import { davTestConfig } from '../support/dav-servers/dav-test-config.js';
-import { startEtagStrippingProxy } from '../support/dav-servers/etag-stripping-proxy.js';
+import { startDavProxy } from '../support/dav-servers/dav-proxy.js';
 import { type RadicaleServer, startRadicale } from '../support/dav-servers/radicale.js';
 import { freePort } from '../support/dav-servers/server-process.js';
 
@@ -232,7 +232,7 @@ describe('reads and writes on Radicale', () => {
 describe('a server that answers writes without an etag', () => {
   it('gives null for the etag, which the next listing supplies', async () => {
     const user = await newUser();
-    const proxy = await startEtagStrippingProxy(radicale.url);
+    const proxy = await startDavProxy(radicale.url, { stripPutEtags: true });
     try {
       const coll = await davServer({ url: proxy.url }).open(user).collection('contacts');
       const written = await coll.create(asUid('quiet'), itemText('contacts', 'quiet', 'Quiet'));

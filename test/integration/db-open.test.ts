@@ -46,6 +46,8 @@ describe.each(DIALECTS)('opening and migrating (%s)', (dialect) => {
         '0001_initial',
         '0002_user_credentials',
         '0003_firm_sync',
+        '0004_journal_reason',
+        '0005_dav_discovery',
       ]);
     } finally {
       await again.close();

@@ -1,18 +1,26 @@
 /**
- * A proxy in front of a DAV server that removes the ETag header from PUT answers, as
- * servers that rewrite what they store do (RFC 4791 §5.3.4, RFC 6352 §6.3.2.3).
+ * A proxy in front of a DAV server that records every request it passes on, and can remove
+ * the ETag header from PUT answers, as servers that rewrite what they store do (RFC 4791
+ * §5.3.4, RFC 6352 §6.3.2.3).
  */
 import { createServer, request } from 'node:http';
 
-export interface EtagStrippingProxy {
+export interface DavProxy {
   /** `http://127.0.0.1:PORT/` */
   readonly url: string;
+  /** `METHOD /path` of every request passed on so far; clear it with `length = 0`. */
+  readonly requests: string[];
   close(): Promise<void>;
 }
 
-export async function startEtagStrippingProxy(target: string): Promise<EtagStrippingProxy> {
+export async function startDavProxy(
+  target: string,
+  options: { readonly stripPutEtags?: boolean } = {},
+): Promise<DavProxy> {
   const upstream = new URL(target);
+  const requests: string[] = [];
   const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
     const forwarded = request(
       {
         host: upstream.hostname,
@@ -23,7 +31,7 @@ export async function startEtagStrippingProxy(target: string): Promise<EtagStrip
       },
       (answer) => {
         const headers = { ...answer.headers };
-        if (req.method === 'PUT') delete headers.etag;
+        if (options.stripPutEtags && req.method === 'PUT') delete headers.etag;
         res.writeHead(answer.statusCode ?? 502, headers);
         answer.pipe(res);
       },
@@ -39,6 +47,7 @@ export async function startEtagStrippingProxy(target: string): Promise<EtagStrip
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}/`,
+    requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
