@@ -1,10 +1,18 @@
+import { sql } from 'kysely';
 import type { Appointment } from '../domain/appointment.js';
 import type { TimeSpan } from '../domain/codec.js';
 import type { Contact } from '../domain/contact.js';
 import { errorMessage, LiaisonError } from '../domain/errors.js';
 import type { Fields } from '../domain/fields.js';
 import type { CollectionKind, Etag, FirmItemId, Href, Uid, UserId } from '../domain/ids.js';
-import type { CollectionState, FirmItem, FirmSyncStore, ItemCommit, StatusEntry } from '../sync/ports.js';
+import type {
+  CollectionState,
+  FirmDelta,
+  FirmItem,
+  FirmSyncStore,
+  ItemCommit,
+  StatusEntry,
+} from '../sync/ports.js';
 import { chunks } from './chunks.js';
 import { type Clock, isoAt, systemClock } from './clock.js';
 import { loadCollectionState, saveCollectionState } from './collection-state.js';
@@ -104,15 +112,78 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       .where('user_id', '=', user)
       .where('kind', '=', kind)
       .execute();
-    return rows.map((r) => ({
-      firmId: r.firm_id as FirmItemId,
-      href: r.href as Href,
-      firmHash: r.firm_hash,
-      firmRevision: r.firm_revision,
-      mailboxEtag: r.mailbox_etag as Etag | null,
-      mailboxHash: r.mailbox_hash,
-      base: fromJson<Fields>(r.base, 'sync_status.base'),
-    }));
+    return rows.map(toStatusEntry);
+  }
+
+  async loadChanged(user: UserId, kind: CollectionKind, hrefs: readonly Href[]): Promise<FirmDelta<T>> {
+    this.checkKind(kind);
+    const db = this.database.db;
+    const table = this.spec.table;
+    const status = new Map<FirmItemId, StatusEntry>();
+    for (const chunk of chunks([...new Set(hrefs)])) {
+      const rows = await db
+        .selectFrom('sync_status')
+        .selectAll()
+        .where('user_id', '=', user)
+        .where('kind', '=', kind)
+        .where('href', 'in', chunk)
+        .execute();
+      for (const r of rows) status.set(r.firm_id as FirmItemId, toStatusEntry(r));
+    }
+    // Pairs whose firm item was written since they were synced, or is gone: the join reads
+    // only index columns, so it costs little even for a large collection.
+    const stale = await sql<SyncStatusTable>`
+      select s.* from sync_status s
+      left join ${sql.table(table)} i on i.id = s.firm_id and i.user_id = s.user_id
+      where s.user_id = ${user} and s.kind = ${kind}
+        and (i.id is null or s.firm_revision is null or cast(i.change_seq as text) <> s.firm_revision)`.execute(
+      db,
+    );
+    for (const r of stale.rows) status.set(r.firm_id as FirmItemId, toStatusEntry(r));
+    // Firm items without a pair (new on the firm side, or left out of the mailbox), and the
+    // items of the pairs above.
+    const unpaired = await sql<{ id: string }>`
+      select i.id from ${sql.table(table)} i
+      left join sync_status s on s.user_id = i.user_id and s.kind = ${kind} and s.firm_id = i.id
+      where i.user_id = ${user} and s.firm_id is null`.execute(db);
+    const ids = [...new Set([...unpaired.rows.map((r) => r.id as FirmItemId), ...status.keys()])];
+    const items: FirmItem<T>[] = [];
+    for (const chunk of chunks(ids)) {
+      const rows = await itemDb(db)
+        .selectFrom(table)
+        .select(['id', 'data', 'change_seq'])
+        .where('user_id', '=', user)
+        .where('id', 'in', chunk)
+        .execute();
+      for (const r of rows) {
+        items.push({
+          id: r.id as FirmItemId,
+          revision: String(r.change_seq),
+          item: fromJson<T>(r.data, `${table}.data`),
+        });
+      }
+    }
+    const counts = await db
+      .selectFrom('sync_status')
+      .select((eb) => [
+        eb.fn.countAll<string | number>().as('entries'),
+        eb.fn.count<string | number>('mailbox_etag').as('etags'),
+      ])
+      .where('user_id', '=', user)
+      .where('kind', '=', kind)
+      .executeTakeFirstOrThrow();
+    const itemCount = await itemDb(db)
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('user_id', '=', user)
+      .executeTakeFirstOrThrow();
+    return {
+      status: [...status.values()],
+      items,
+      statusCount: Number(counts.entries),
+      itemCount: Number(itemCount.n),
+      missingEtags: Number(counts.etags) < Number(counts.entries),
+    };
   }
 
   /**
@@ -272,6 +343,18 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       throw new LiaisonError('Usage', `This store holds ${this.spec.kind}, not ${kind}`);
     }
   }
+}
+
+function toStatusEntry(r: SyncStatusTable): StatusEntry {
+  return {
+    firmId: r.firm_id as FirmItemId,
+    href: r.href as Href,
+    firmHash: r.firm_hash,
+    firmRevision: r.firm_revision,
+    mailboxEtag: r.mailbox_etag as Etag | null,
+    mailboxHash: r.mailbox_hash,
+    base: fromJson<Fields>(r.base, 'sync_status.base'),
+  };
 }
 
 /** The sync store of user contacts. */

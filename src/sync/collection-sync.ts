@@ -260,8 +260,8 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
     planned += plan.ops.length;
 
     if (!recovery) {
-      const sidesEmpty = { firmEmpty: sides.firm.length === 0, mailboxEmpty: sides.refs.length === 0 };
-      const reason = holdReason(plan, sides.status.length, sidesEmpty, settings.guards);
+      const sidesEmpty = { firmEmpty: sides.firmEmpty, mailboxEmpty: sides.mailboxEmpty };
+      const reason = holdReason(plan, sides.existing, sidesEmpty, settings.guards);
       if (reason !== null) {
         report.outcome = 'held';
         report.reason = reason;

@@ -3,16 +3,21 @@ import { errorMessage, isLiaisonError } from '../domain/errors.js';
 import type { CollectionKind, Etag, Href, SyncToken, Uid, UserId } from '../domain/ids.js';
 import type { ChangeSet, ItemRef, MailboxCollection } from '../mailbox/port.js';
 import type { FirmView, MailboxView } from './plan-types.js';
-import type { FirmSyncStore, StatusEntry } from './ports.js';
+import type { FirmDelta, FirmItem, FirmSyncStore, StatusEntry } from './ports.js';
 
 /** Both sides of one collection as the planner needs them, gathered through the ports. */
 export interface Sides<T> {
+  /** The status entries the planner needs (all of them, or those an express sync can touch). */
   readonly status: StatusEntry[];
-  readonly refs: ItemRef[];
   /** The mailbox change-list token that goes with this listing, for the next express run. */
   readonly token: SyncToken | null;
   readonly mailbox: MailboxView<T>[];
   readonly firm: FirmView<T>[];
+  /** Status entries in all: the items synced before, which the mass-change guard counts. */
+  readonly existing: number;
+  /** Whether each side holds nothing at all (the empty-side guard). */
+  readonly firmEmpty: boolean;
+  readonly mailboxEmpty: boolean;
 }
 
 export interface GatherOptions {
@@ -29,9 +34,12 @@ export interface GatherOptions {
 }
 
 /**
- * Lists the mailbox (from the change list where there is a valid token), reads only
- * the items that are new or whose etag moved, and loads the firm side, rehashing only
- * items written since they were synced.
+ * Gathers both sides. Where express mode has the mailbox's change list, only what can have
+ * changed is loaded — the pairs the change list names, the pairs whose firm item was written
+ * since, and firm items without a pair — so the cost follows the changes, not the size of the
+ * collection. Otherwise the mailbox is listed whole and the firm side loaded whole. Either
+ * way only items that are new or whose etag moved are read, and firm items are rehashed only
+ * when written since they were synced.
  */
 export async function gatherSides<T extends { readonly uid: Uid }>(
   collection: MailboxCollection,
@@ -40,15 +48,84 @@ export async function gatherSides<T extends { readonly uid: Uid }>(
   target: { readonly user: UserId; readonly kind: CollectionKind },
   options: GatherOptions,
 ): Promise<Sides<T>> {
+  const askable = !options.recovery && options.listed === null;
+  const changes =
+    askable && options.changes !== null
+      ? options.changes
+      : askable && options.token !== null
+        ? await changesOrNull(collection, options.token)
+        : null;
+  if (changes) {
+    const hrefs = [...changes.changed.map((c) => c.href), ...changes.removed];
+    const delta = await firm.loadChanged(target.user, target.kind, hrefs);
+    // A status without an etag (the server returned none) must be listed to learn it.
+    if (!delta.missingEtags) return changedSides(collection, codec, changes, delta, options.where);
+  }
   const status = await firm.loadStatus(target.user, target.kind);
   const { refs, token } = options.listed
     ? { refs: options.listed, token: await collection.currentToken() }
-    : await listMailbox(collection, status, options.token, options.changes);
+    : await collection.listAll();
   const known = options.recovery ? [] : status;
   const mailbox = await readChanged(collection, refs, known, codec, options.where);
-  const statusById = new Map(known.map((s) => [s.firmId, s]));
-  const firmItems = (await firm.listItems(target.user, target.kind)).map((f): FirmView<T> => {
-    // An item not written since it was synced has the synced content: no need to rehash it.
+  const firmItems = firmViews(await firm.listItems(target.user, target.kind), known, codec);
+  return {
+    status,
+    token,
+    mailbox,
+    firm: firmItems,
+    existing: status.length,
+    firmEmpty: firmItems.length === 0,
+    mailboxEmpty: refs.length === 0,
+  };
+}
+
+/** The sides of an express sync from the mailbox's change list and the firm side's changes. */
+async function changedSides<T extends { readonly uid: Uid }>(
+  collection: MailboxCollection,
+  codec: ItemCodec<T>,
+  changes: ChangeSet,
+  delta: FirmDelta<T>,
+  where: string,
+): Promise<Sides<T>> {
+  const changed = new Map(changes.changed.map((c) => [c.href, c.etag]));
+  const removed = new Set(changes.removed);
+  const paired = new Set<Href>();
+  const refs: ItemRef[] = [];
+  let gone = 0;
+  for (const s of delta.status) {
+    paired.add(s.href);
+    const etag = changed.get(s.href);
+    if (etag !== undefined) refs.push({ href: s.href, etag });
+    else if (removed.has(s.href)) gone++;
+    // Not in the change list: as the last sync left it (the status has its etag).
+    else refs.push({ href: s.href, etag: s.mailboxEtag as Etag });
+  }
+  let added = 0;
+  for (const c of changes.changed) {
+    if (paired.has(c.href)) continue;
+    refs.push(c);
+    added++;
+  }
+  const mailbox = await readChanged(collection, refs, delta.status, codec, where);
+  return {
+    status: delta.status,
+    token: changes.token,
+    mailbox,
+    firm: firmViews(delta.items, delta.status, codec),
+    existing: delta.statusCount,
+    firmEmpty: delta.itemCount === 0,
+    mailboxEmpty: delta.statusCount - gone + added === 0,
+  };
+}
+
+/** Firm items as the planner sees them; one not written since it was synced is not rehashed. */
+function firmViews<T extends { readonly uid: Uid }>(
+  items: readonly FirmItem<T>[],
+  status: readonly StatusEntry[],
+  codec: ItemCodec<T>,
+): FirmView<T>[] {
+  const statusById = new Map(status.map((s) => [s.firmId, s]));
+  return items.map((f): FirmView<T> => {
     const s = statusById.get(f.id);
     if (s && s.firmRevision !== null && s.firmRevision === f.revision) {
       return { id: f.id, item: f.item, revision: f.revision, fields: s.base, hash: s.firmHash };
@@ -56,36 +133,6 @@ export async function gatherSides<T extends { readonly uid: Uid }>(
     const fields = codec.fields(f.item);
     return { id: f.id, item: f.item, revision: f.revision, fields, hash: codec.hash(fields) };
   });
-  return { status, refs, token, mailbox, firm: firmItems };
-}
-
-/**
- * The mailbox listing: from the change list when express mode has a valid token
- * (unchanged items filled in from the status), else a full listing.
- */
-export async function listMailbox(
-  collection: MailboxCollection,
-  status: readonly StatusEntry[],
-  token: SyncToken | null,
-  asked: ChangeSet | null = null,
-): Promise<{ refs: ItemRef[]; token: SyncToken | null }> {
-  if (token !== null || asked !== null) {
-    try {
-      const changes = asked ?? (token === null ? null : await changesOrNull(collection, token));
-      if (changes) {
-        const byHref = new Map<Href, Etag>();
-        for (const s of status) if (s.mailboxEtag !== null) byHref.set(s.href, s.mailboxEtag);
-        // A status without an etag (the server returned none) must be listed to learn it.
-        if (status.some((s) => s.mailboxEtag === null)) return fullListing(collection);
-        for (const h of changes.removed) byHref.delete(h);
-        for (const c of changes.changed) byHref.set(c.href, c.etag);
-        return { refs: [...byHref].map(([href, etag]) => ({ href, etag })), token: changes.token };
-      }
-    } catch (e) {
-      if (!isLiaisonError(e, 'InvalidSyncToken')) throw e;
-    }
-  }
-  return fullListing(collection);
 }
 
 /**
@@ -103,12 +150,6 @@ export async function changesOrNull(
     if (isLiaisonError(e, 'InvalidSyncToken')) return null;
     throw e;
   }
-}
-
-async function fullListing(
-  collection: MailboxCollection,
-): Promise<{ refs: ItemRef[]; token: SyncToken | null }> {
-  return collection.listAll();
 }
 
 /** Reads only items that are new or whose etag moved; parse failures are quarantined. */

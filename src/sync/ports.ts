@@ -23,6 +23,18 @@ export interface StatusEntry {
   readonly base: Fields;
 }
 
+/** What {@link FirmSyncStore.loadChanged} returns. */
+export interface FirmDelta<T> {
+  readonly status: StatusEntry[];
+  readonly items: FirmItem<T>[];
+  /** Status entries in all. */
+  readonly statusCount: number;
+  /** Firm items in all. */
+  readonly itemCount: number;
+  /** Some status entry has no mailbox etag (the server returned none): a listing must supply it. */
+  readonly missingEtags: boolean;
+}
+
 /** Per user and collection: the sync marker times and change-detection state. */
 export interface CollectionState {
   /** Marker time of the last successful sync, as written into the mailbox note. */
@@ -88,6 +100,14 @@ export interface FirmSyncStore<T> {
   /** A counter that grows with every firm-side change to the user's collection (creates, edits, deletes). */
   changeCounter(user: UserId, kind: CollectionKind): Promise<number>;
   loadStatus(user: UserId, kind: CollectionKind): Promise<StatusEntry[]>;
+  /**
+   * Only what can have changed since the last sync, for an express sync that has the
+   * mailbox's change list: the status entries of `hrefs` and of every pair whose firm item
+   * was written since it was synced (or whose revision is unknown) or is gone; the firm items
+   * of those pairs and every firm item without a status entry. Entries and items not
+   * returned are unchanged on the firm side, so the planner has nothing to do for them.
+   */
+  loadChanged(user: UserId, kind: CollectionKind, hrefs: readonly Href[]): Promise<FirmDelta<T>>;
   /** The current revision of each of these items that still exists (absent: deleted). */
   revisionsOf(
     user: UserId,

@@ -58,6 +58,33 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
     return (await new UserRepo(database()).add({ login: 'ada', server: 'mem' })).id;
   }
 
+  it('loads for an express sync only the pairs that can have changed, and what the guards count', async () => {
+    const user = await addUser();
+    const ids = await store().commit(user, 'contacts', 'run-1', ['a', 'b', 'c', 'd', 'e'].map(created));
+    const [a, b, c, d] = ids as [FirmItemId, FirmItemId, FirmItemId, FirmItemId];
+    const none = await store().loadChanged(user, 'contacts', []);
+    expect(none).toEqual({ status: [], items: [], statusCount: 5, itemCount: 5, missingEtags: false });
+
+    const contacts = new ContactRepo(database());
+    await contacts.edit(b, { title: 'Edited in the CRM' }); // written since it was synced
+    await contacts.delete(c); // deleted since
+    const extra = await contacts.add(user, sampleContact('new-in-crm')); // no pair yet
+    const delta = await store().loadChanged(user, 'contacts', [
+      asHref('a.vcf'),
+      asHref('d.vcf'),
+      asHref('x.vcf'),
+    ]);
+    expect(delta.status.map((s) => s.firmId).sort()).toEqual([a, b, c, d].sort());
+    expect(delta.items.map((i) => i.id).sort()).toEqual([a, b, d, extra].sort());
+    expect(delta.items.find((i) => i.id === b)?.item.title).toBe('Edited in the CRM');
+    expect(delta).toMatchObject({ statusCount: 5, itemCount: 5, missingEtags: false });
+
+    await store().commit(user, 'contacts', 'run-2', [
+      { status: { op: 'put', entry: status('e.vcf', { firmId: ids[4]!, mailboxEtag: null }) }, journal: [] },
+    ]);
+    expect((await store().loadChanged(user, 'contacts', [])).missingEtags).toBe(true);
+  });
+
   it('commits creates with their status and journal, and returns the new ids in order', async () => {
     const user = await addUser();
     const ids = await store().commit(user, 'contacts', 'run-1', [created('a'), created('b')]);

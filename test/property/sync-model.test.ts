@@ -198,7 +198,10 @@ class World {
       report.outcome = 'failed'; // an injected crash: the next run must recover from it
     }
     if (report.outcome === 'held' && report.heldPlanId) {
-      // The administrator approves: a vanished side is what this history really did.
+      // The administrator approves, later: a vanished side is what this history really did.
+      // The crash injected into the run that held the plan is not the approval's.
+      this.server.clearFault();
+      this.firm.failCommitAt = null;
       const rec = await this.held.getHeld(report.heldPlanId);
       const approval = emptyReport('user', 'contacts', false);
       await resolveHeldPlan(rec!, 'approve', this.target(), this.deps(), approval);

@@ -1,7 +1,14 @@
 import { LiaisonError } from '../../src/domain/errors.js';
-import { asFirmItemId, type CollectionKind, type FirmItemId, type UserId } from '../../src/domain/ids.js';
+import {
+  asFirmItemId,
+  type CollectionKind,
+  type FirmItemId,
+  type Href,
+  type UserId,
+} from '../../src/domain/ids.js';
 import type {
   CollectionState,
+  FirmDelta,
   FirmItem,
   FirmSyncStore,
   HeldPlanRecord,
@@ -58,6 +65,24 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
   }
   async loadStatus(): Promise<StatusEntry[]> {
     return [...this.status.values()];
+  }
+  async loadChanged(_u: UserId, _k: CollectionKind, hrefs: readonly Href[]): Promise<FirmDelta<T>> {
+    const wanted = new Set(hrefs);
+    const status = [...this.status.values()].filter((s) => {
+      if (wanted.has(s.href)) return true;
+      const revision = this.items.has(s.firmId) ? this.revisions.get(s.firmId) : undefined;
+      return revision === undefined || s.firmRevision === null || s.firmRevision !== revision;
+    });
+    const ids = new Set(status.map((s) => s.firmId));
+    const items = (await this.listItems()).filter((f) => ids.has(f.id) || !this.status.has(f.id));
+    const entries = [...this.status.values()];
+    return {
+      status,
+      items,
+      statusCount: entries.length,
+      itemCount: this.items.size,
+      missingEtags: entries.some((s) => s.mailboxEtag === null),
+    };
   }
   async loadState(): Promise<CollectionState> {
     return this.state;
