@@ -9,7 +9,7 @@ import type { FirmSyncStore } from './ports.js';
 import { type CollectionReport, tallyPlan } from './report.js';
 
 /** Items parsed, planned and committed together. */
-const CHUNK = 500;
+const CHUNK = 250;
 
 export interface FirstLoadContext<T extends { readonly uid: Uid }> {
   readonly target: { readonly user: UserId; readonly kind: CollectionKind; readonly runId: string };
