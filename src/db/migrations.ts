@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
-import { LiaisonError } from '../domain/errors.js';
+import { errorMessage, LiaisonError } from '../domain/errors.js';
 
 /*
  * One migration set for SQLite and PostgreSQL. Only portable column types are used
@@ -425,8 +425,36 @@ const provider: MigrationProvider = {
 export async function migrateToLatest(db: AnyDb): Promise<void> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'the migration lock';
-    throw new LiaisonError('Database', `Migrating the firm database failed at ${failed}`, { cause: error });
+  if (error === undefined) return;
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+  if (failed !== undefined) {
+    throw new LiaisonError(
+      'Database',
+      `Migrating the firm database failed at ${failed}: ${errorMessage(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const unknown = await unknownMigrations(db);
+  if (unknown.length > 0) {
+    throw new LiaisonError(
+      'Database',
+      `The firm database was upgraded by a newer version of Liaison (migration ${unknown.join(', ')} is unknown to this one): run that version or a later one`,
+      { cause: error },
+    );
+  }
+  throw new LiaisonError('Database', `Migrating the firm database failed: ${errorMessage(error)}`, {
+    cause: error,
+  });
+}
+
+/** Migrations the database records as applied that this version does not have. */
+async function unknownMigrations(db: AnyDb): Promise<string[]> {
+  try {
+    const rows = await db.selectFrom('kysely_migration').select('name').execute();
+    return rows.map((r: { name: string }) => r.name).filter((name: string) => !(name in MIGRATIONS));
+  } catch {
+    return []; // no migration table: the failure was something else
   }
 }

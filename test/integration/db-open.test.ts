@@ -54,6 +54,24 @@ describe.each(DIALECTS)('opening and migrating (%s)', (dialect) => {
     }
   });
 
+  it('refuses a database upgraded by a newer version, naming the migration it does not know', async () => {
+    const fresh = await createTestDatabase(dialect);
+    try {
+      await fresh.database.migrate();
+      await sql`insert into kysely_migration (name, timestamp) values ('9999_from_the_future', '2030-01-01T00:00:00.000Z')`.execute(
+        fresh.database.db,
+      );
+      const error = await fresh.database.migrate().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isLiaisonError(error, 'Database')).toBe(true);
+      expect((error as LiaisonError).message).toMatch(/newer version of Liaison.*9999_from_the_future/);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
   it('enforces foreign keys', async () => {
     await created.database.migrate();
     const insert = created.database.db
