@@ -172,6 +172,13 @@ async function readChanged<T extends { readonly uid: Uid }>(
 }
 
 /**
+ * Items longer than this are quarantined unparsed: no contact or event comes near it
+ * (a vCard with a large photo is a few hundred thousand characters), and parsing one would
+ * cost memory out of all proportion.
+ */
+export const MAX_ITEM_CHARS = 8_000_000;
+
+/**
  * Reads `hrefs` and parses each into a view, in the order read; an item deleted between
  * listing and reading is left out (gone), one that does not parse is quarantined.
  */
@@ -184,6 +191,16 @@ export async function* readViews<T extends { readonly uid: Uid }>(
   for await (const got of collection.read(hrefs)) {
     if ('missing' in got) continue;
     let view: MailboxView<T>;
+    if (got.text.length > MAX_ITEM_CHARS) {
+      const size = (got.text.length / 1_000_000).toFixed(1);
+      const at = `${where}, ${collection.location}, ${got.href}`;
+      yield {
+        href: got.href,
+        etag: got.etag,
+        quarantine: `${at}: the item is ${size} million characters long, more than the ${MAX_ITEM_CHARS / 1_000_000} million Liaison reads`,
+      };
+      continue;
+    }
     try {
       const item = codec.parse(got.text, fallbackUid(got.href));
       const fields = codec.fields(item);
