@@ -7,8 +7,8 @@ import type { DavRequestEvent } from '../../src/mailbox/dav/dav-transport.js';
 import { testDavServer } from '../../src/mailbox/dav/test-dav-server.js';
 import type { ReadResult } from '../../src/mailbox/port.js';
 import { itemText } from '../contract/contract-items.js';
-import { davTestConfig } from '../support/dav-servers/dav-test-config.js';
 import { startDavProxy } from '../support/dav-servers/dav-proxy.js';
+import { davTestConfig } from '../support/dav-servers/dav-test-config.js';
 import { type RadicaleServer, startRadicale } from '../support/dav-servers/radicale.js';
 import { freePort } from '../support/dav-servers/server-process.js';
 
