@@ -226,7 +226,9 @@ class DavMailboxStore implements MailboxStore {
       autoSchedule,
       ...(this.server.syncPageSize === undefined ? {} : { syncPageSize: this.server.syncPageSize }),
       onGone: () => {
-        void this.server.forget(this.account);
+        // Not awaited (the caller is reporting the collection gone). Should forgetting fail
+        // (the database closing), the next run meets the same 404 and forgets it then.
+        this.server.forget(this.account).catch(() => {});
       },
     });
   }
