@@ -13,6 +13,8 @@ export type ErrorKind =
   | 'RateLimited'
   | 'AccessDenied'
   | 'InvalidData'
+  /** Well-formed, but not something Liaison syncs (a task or journal entry in a calendar). */
+  | 'Unsupported'
   | 'Config'
   | 'Usage'
   | 'OutOfSync'

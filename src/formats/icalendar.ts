@@ -30,16 +30,28 @@ export const EVENT_ANCHORED: ReadonlySet<string> = new Set(['ORGANIZER', 'ATTEND
  * instances (VEVENTs with RECURRENCE-ID) sharing its UID, with the VTIMEZONEs they use.
  *
  * @param fallbackUid used when the event has no UID
- * @throws LiaisonError `InvalidData` when the text is not readable iCalendar, holds no VEVENT,
+ * @throws LiaisonError `Unsupported` for a task (VTODO) or journal entry (VJOURNAL);
+ *   `InvalidData` when the text is not readable iCalendar, holds no VEVENT,
  *   holds other kinds of components (RFC 4791 §4.1 allows one kind per resource), or holds
  *   more than one event
  */
+/** Calendar components that are not events, which a calendar collection may also hold. */
+const NOT_EVENTS: ReadonlySet<string> = new Set(['VTODO', 'VJOURNAL']);
+
 export function parseEvent(text: string, fallbackUid: Uid): Appointment {
   const calendar = readCalendar(text);
   const events = calendar.children.filter((c) => c.name === 'VEVENT');
   const zones = calendar.children.filter((c) => c.name === 'VTIMEZONE');
   const other = calendar.children.find((c) => c.name !== 'VEVENT' && c.name !== 'VTIMEZONE');
   if (events.length === 0) {
+    // A calendar may hold tasks and journal entries beside its events (RFC 4791 §5.2.3):
+    // well-formed, and not Liaison's to sync.
+    if (other && NOT_EVENTS.has(other.name)) {
+      throw new LiaisonError(
+        'Unsupported',
+        `a ${other.name}, not an event: calendar sync carries events only`,
+      );
+    }
     const held = other ? `it holds ${other.name}` : 'it holds no component';
     throw new LiaisonError('InvalidData', `calendar object has no VEVENT: ${held}`);
   }

@@ -206,6 +206,9 @@ export async function* readViews<T extends { readonly uid: Uid }>(
       const fields = codec.fields(item);
       view = { href: got.href, etag: got.etag, content: { item, fields, hash: codec.hash(fields) } };
     } catch (e) {
+      // Not a kind of item this collection's sync carries (a task in a calendar): left
+      // alone, never quarantined: there is nothing wrong with it.
+      if (isLiaisonError(e, 'Unsupported')) continue;
       const at = `${where}, ${collection.location}, ${got.href}`;
       view = { href: got.href, etag: got.etag, quarantine: `${at}: ${errorMessage(e)}` };
     }

@@ -1,7 +1,8 @@
 /**
  * Golden fixtures: every test/fixtures/vcard/*.vcf and test/fixtures/ical/*.ics is parsed and
  * compared with the JSON beside it (uid, privacy, match keys, span and normalized fields), or,
- * for a `malformed-*` file, with the kind of error it must raise.
+ * for a `malformed-*` file (broken) or a `not-an-event-*` file (well-formed, not synced), with
+ * the kind of error it must raise.
  *
  * The JSON is only ever rewritten when asked: `UPDATE_GOLDEN=1 npx vitest run test/unit/formats-golden`.
  */
@@ -58,9 +59,10 @@ function walk<T extends { readonly uid: Uid }>(kind: string, extension: string, 
     it(name, () => {
       const actual = golden(codec, readFileSync(dir + file, 'utf8'), name);
       const expectedPath = `${dir}${name}.json`;
-      expect(Object.hasOwn(actual as object, 'error'), 'only malformed-* fixtures may fail to parse').toBe(
-        name.startsWith('malformed-'),
-      );
+      expect(
+        Object.hasOwn(actual as object, 'error'),
+        'only malformed-* and not-an-event-* fixtures may fail to parse',
+      ).toBe(name.startsWith('malformed-') || name.startsWith('not-an-event-'));
       if (UPDATE) {
         writeFileSync(expectedPath, `${JSON.stringify(actual, null, 2)}\n`);
         return;

@@ -351,11 +351,21 @@ describe('content hash', () => {
   });
 });
 
+describe('calendar objects that are not events', () => {
+  it.each([
+    ['a task', 'BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:t\r\nEND:VTODO\r\nEND:VCALENDAR\r\n'],
+    ['a journal entry', 'BEGIN:VCALENDAR\r\nBEGIN:VJOURNAL\r\nUID:j\r\nEND:VJOURNAL\r\nEND:VCALENDAR\r\n'],
+  ])('calls %s Unsupported, not invalid', (_what, text) => {
+    expect(() => appointmentCodec.parse(text, asUid('x'))).toThrow(
+      expect.objectContaining({ kind: 'Unsupported', message: expect.stringMatching(/not an event/) }),
+    );
+  });
+});
+
 describe('malformed calendar objects', () => {
   it.each([
     ['empty text', ''],
     ['an HTML error page', '<html>502</html>'],
-    ['only a VTODO', 'BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:t\r\nEND:VTODO\r\nEND:VCALENDAR\r\n'],
     [
       'a VEVENT with a VTODO',
       calendar('DTSTART:20240101T100000Z').replace(
