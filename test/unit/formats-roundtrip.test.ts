@@ -13,7 +13,7 @@ import { contactCodec } from '../../src/formats/contact-codec.js';
 function readable(kind: string, extension: string): [string, string][] {
   const dir = fileURLToPath(new URL(`../fixtures/${kind}/`, import.meta.url));
   return readdirSync(dir)
-    .filter((f) => f.endsWith(extension) && !f.startsWith('malformed-'))
+    .filter((f) => f.endsWith(extension) && !f.startsWith('malformed-') && !f.startsWith('not-an-event-'))
     .sort()
     .map((f) => [f, readFileSync(dir + f, 'utf8')]);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Appointment } from '../../src/domain/appointment.js';
-import { asUserId } from '../../src/domain/ids.js';
+import { asHref, asUserId } from '../../src/domain/ids.js';
 import { appointmentCodec } from '../../src/formats/appointment-codec.js';
 import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
 import { syncCollection } from '../../src/sync/collection-sync.js';
@@ -35,6 +35,6 @@ describe('a calendar that also holds tasks', () => {
       expect(report.quarantined).toEqual([]);
     }
     expect([...firm.items.values()].map((a) => a.uid)).toEqual(['meeting']);
-    expect(server.items('acct', 'calendar').get('task.ics')).toBe(TASK);
+    expect(server.items('acct', 'calendar').get(asHref('task.ics'))).toBe(TASK);
   });
 });
