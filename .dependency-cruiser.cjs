@@ -21,7 +21,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/sync/(plan|merge|guards|match|window|hold)' },
       to: {
-        path: '^src/(db|mailbox/(memory|vdir|dav)|cli|config)/|^(node:)?(fs|child_process|net|http|https)$|better-sqlite3|^pg$',
+        path: '^src/(db|mailbox/(memory|vdir|dav)|cli|config)/|^(node:)?(fs|child_process|net|http|https)$|node_modules/(better-sqlite3|pg|kysely)/',
       },
     },
     {
