@@ -4,6 +4,7 @@
  */
 import { type Fields, type FieldValue, sameValue } from '../domain/fields.js';
 import type { FieldSource, FirmCounts, FirmRunReport, FirmUserReport } from '../firm/index.js';
+import { summaryLine } from './report-text.js';
 
 /** Longest value shown in a table cell before it is cut (the JSON output has it whole). */
 const CELL = 60;
@@ -121,9 +122,7 @@ export function renderFirmReport(report: FirmRunReport): string {
   const lines = [`Firm sync run ${report.runId} (${options.join(', ')})`];
   if (report.users.length === 0) lines.push('  no users in scope');
   for (const u of report.users) lines.push(renderUser(u));
-  const outcomes = new Map<string, number>();
-  for (const u of report.users) outcomes.set(u.outcome, (outcomes.get(u.outcome) ?? 0) + 1);
-  lines.push(`Summary: ${[...outcomes].map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing to do'}`);
+  lines.push(summaryLine(report.users.map((u) => u.outcome)));
   const t = report.totals;
   if (report.users.some((u) => u.outcome === 'synced')) {
     lines.push(

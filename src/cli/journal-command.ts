@@ -84,14 +84,25 @@ export function registerJournal(program: Command): void {
     .option('--json', 'print JSON only')
     .action(async (entry: string, opts: { json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const undone = await undoJournal(app.firmDeps(), entry);
-        if (opts.json) printJson({ undone });
+        const outcome = await undoJournal(app.firmDeps(), entry);
+        const { undone, reconnected, pendingUp } = outcome;
+        if (opts.json) printJson(outcome);
         else {
           say(`Undid journal entry ${undone.id} (${undone.action} by ${undone.actor}, ${undone.at})`);
           const change = changeText(undone.after, undone.before);
           if (change !== '') say(`  restored ${change}`);
           if (undone.action === 'contact-update') {
             say("  the next mailbox sync carries the restored values to the user's mailbox");
+          }
+          if (undone.action === 'firm-delete' || reconnected.length > 0) {
+            say(
+              `  ${reconnected.length} user contact(s) connected to firm contact ${undone.firmContactId} again`,
+            );
+          }
+          if (pendingUp.length > 0) {
+            say(
+              `  ${pendingUp.length} of them edited while disconnected: the next firm-sync up step takes those edits to the firm contact`,
+            );
           }
         }
       });

@@ -9,10 +9,15 @@ export function renderReport(report: RunReport): string {
   ];
   if (report.collections.length === 0) lines.push('  no users in scope');
   for (const c of report.collections) lines.push(renderCollection(c));
-  const counts = new Map<string, number>();
-  for (const c of report.collections) counts.set(c.outcome, (counts.get(c.outcome) ?? 0) + 1);
-  lines.push(`Summary: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing to do'}`);
+  lines.push(summaryLine(report.collections.map((c) => c.outcome)));
   return `${lines.join('\n')}\n`;
+}
+
+/** "Summary: 2 synced, 1 unchanged": how many users (or collections) ended each way. */
+export function summaryLine(outcomes: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const o of outcomes) counts.set(o, (counts.get(o) ?? 0) + 1);
+  return `Summary: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing to do'}`;
 }
 
 function renderCollection(c: CollectionReport): string {

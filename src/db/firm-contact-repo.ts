@@ -104,12 +104,12 @@ export async function writeFirmContacts(
   });
   const creates = rows.filter((_, i) => writes[i]!.op === 'create');
   for (const part of chunks(creates, 300)) await db.insertInto('firm_contacts').values(part).execute();
-  const updates = rows.filter((_, i) => writes[i]!.op === 'update');
-  for (const { created_at: _created, id, ...set } of updates) {
-    const result = await db.updateTable('firm_contacts').set(set).where('id', '=', id).executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) {
-      throw new LiaisonError('NotFound', `Firm contact ${id} is gone`);
-    }
+  const updates = writes.flatMap((w, i) =>
+    w.op === 'update' ? [{ row: rows[i]!, keys: w.keysUnchanged !== true }] : [],
+  );
+  for (const keys of [false, true]) {
+    const part = updates.filter((u) => u.keys === keys).map((u) => u.row);
+    for (const some of chunks(part, 200)) await updateFirmContacts(db, some, keys);
   }
   const rewritten = writes.filter((w) => w.op === 'create' || w.emailsUnchanged !== true);
   const stale = rewritten.filter((w) => w.op === 'update').map((w) => w.id);
@@ -119,6 +119,37 @@ export async function writeFirmContacts(
   const emails = rewritten.flatMap((w) => w.keys.emails.map((email) => ({ email, firm_contact_id: w.id })));
   for (const part of chunks(emails)) await db.insertInto('firm_contact_emails').values(part).execute();
   return seqs;
+}
+
+/**
+ * Rewrites firm contacts, one statement for all (UPDATE … FROM VALUES, on both dialects); their
+ * indexed key columns only `withKeys` (an indexed column named in an UPDATE has its index entry
+ * rewritten even when its value stays). Throws `NotFound` naming them when one is gone.
+ */
+async function updateFirmContacts(
+  db: Db,
+  rows: readonly FirmContactTable[],
+  withKeys: boolean,
+): Promise<void> {
+  // Casts give PostgreSQL the types of the VALUES columns (their parameters are untyped).
+  const values = rows.map((r) => {
+    const head = sql`${r.id}, ${r.data}, ${r.provenance}, cast(${r.possible_duplicate} as integer), ${r.duplicate_candidates}, ${r.updated_at}, cast(${r.seq} as bigint)`;
+    return withKeys
+      ? sql`(${head}, ${r.email_norm}, ${r.name_norm}, ${r.org_norm}, ${r.name_key})`
+      : sql`(${head})`;
+  });
+  // VALUES columns are named column1, column2, … on both dialects.
+  const keys = withKeys
+    ? sql`, email_norm = v.column8, name_norm = v.column9, org_norm = v.column10, name_key = v.column11`
+    : sql``;
+  const result = await sql`update firm_contacts set
+      data = v.column2, provenance = v.column3, possible_duplicate = v.column4,
+      duplicate_candidates = v.column5, updated_at = v.column6, seq = v.column7${keys}
+    from (values ${sql.join(values)}) as v
+    where firm_contacts.id = v.column1`.execute(db);
+  if (Number(result.numAffectedRows ?? 0) !== rows.length) {
+    throw new LiaisonError('NotFound', `A firm contact among ${rows.map((r) => r.id).join(', ')} is gone`);
+  }
 }
 
 function rowOf(w: FirmContactWrite, seq: number, now: string): FirmContactTable {

@@ -1,7 +1,7 @@
 /** Per-user cursors of firm sync: how far each step has taken each user. */
 import type { Kysely } from 'kysely';
 import type { UserId } from '../domain/ids.js';
-import type { FirmCursor, FirmStep } from '../firm/firm-types.js';
+import type { FirmCursor, FirmStep, SeqRange } from '../firm/firm-types.js';
 import { chunks } from './chunks.js';
 import type { Tables } from './schema.js';
 
@@ -37,6 +37,35 @@ export async function raiseCursors(
           .column('user_id')
           .doUpdateSet({ [column]: seq })
           .where(`firm_sync_cursors.${column}`, '<', seq),
+      )
+      .execute();
+  }
+}
+
+/**
+ * Raises the up cursor of each of `users` to `written.last` unless one of their user contacts
+ * was written after the cursor and before `written.first`. Run in the transaction that took
+ * `written`: it holds the change sequence row, so every value below `written.first` is committed
+ * and visible to this statement (db/sequence.ts), and no other write falls inside `written`.
+ */
+export async function passUpCursors(db: Db, users: readonly UserId[], written: SeqRange): Promise<void> {
+  for (const part of chunks([...new Set(users)])) {
+    await db
+      .updateTable('firm_sync_cursors')
+      .set({ up_seq: written.last })
+      .where('user_id', 'in', part)
+      .where('up_seq', '<', written.last)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('user_contacts as u')
+              .select('u.id')
+              .whereRef('u.user_id', '=', 'firm_sync_cursors.user_id')
+              .whereRef('u.change_seq', '>', 'firm_sync_cursors.up_seq')
+              .where('u.change_seq', '<', written.first),
+          ),
+        ),
       )
       .execute();
   }

@@ -38,6 +38,7 @@ export async function insertFirmJournal(
     before: l.before === null ? null : toJson(l.before),
     after: l.after === null ? null : toJson(l.after),
     note: l.note,
+    reason: l.reason ?? null,
   }));
   await insertJournalRows(db, rows);
 }
@@ -56,6 +57,7 @@ function toLine(r: JournalTable): JournalLine {
     before: fromJsonOrNull<Fields>(r.before, 'journal.before'),
     after: fromJsonOrNull<Fields>(r.after, 'journal.after'),
     note: r.note,
+    reason: r.reason,
   };
 }
 
@@ -81,6 +83,22 @@ export async function newerJournalLine(
   }
   const row = await q.orderBy('id').limit(1).executeTakeFirst();
   return row === undefined ? null : toLine(row);
+}
+
+/** The disconnect lines written in one statement with a firm-delete line (see `insertFirmJournal`). */
+export async function disconnectsOfDeletion(db: Db, deletion: JournalLine): Promise<JournalLine[]> {
+  if (deletion.firmContactId === null) return [];
+  const rows = await db
+    .selectFrom('journal')
+    .selectAll()
+    .where('firm_contact_id', '=', deletion.firmContactId)
+    .where('id', '<', deletion.id)
+    .where('action', '=', 'disconnect')
+    .where('at', '=', deletion.at)
+    .where('actor', '=', deletion.actor)
+    .orderBy('id')
+    .execute();
+  return rows.map(toLine);
 }
 
 /** Lines matching every filter, newest first. */

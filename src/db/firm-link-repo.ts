@@ -9,13 +9,21 @@ import type { Contact } from '../domain/contact.js';
 import { LiaisonError } from '../domain/errors.js';
 import type { Fields } from '../domain/fields.js';
 import type { FirmContactId, FirmItemId, UserId } from '../domain/ids.js';
-import type { BaseWrite, DownRow, LinkWrite, UserContactLink, UserContactWrite } from '../firm/firm-types.js';
+import type {
+  BaseWrite,
+  DownRow,
+  LinkWrite,
+  SeqRange,
+  UserContactLink,
+  UserContactWrite,
+} from '../firm/firm-types.js';
 import { chunks } from './chunks.js';
 import { toFirmContact } from './firm-contact-repo.js';
 import { fromJson, fromJsonOrNull, toJson } from './json-column.js';
+import { type ContactMatchColumns, contactMatchColumns } from './match-columns.js';
 import type { Tables } from './schema.js';
 import { takeChangeSeq } from './sequence.js';
-import { bumpChangeCounter, changedItemColumns, contactSpec } from './user-item-table.js';
+import { bumpChangeCounter } from './user-item-table.js';
 
 type Db = Kysely<Tables>;
 
@@ -96,7 +104,7 @@ export async function userContactsOf(db: Db, firm: FirmContactId): Promise<UserC
   return rows.map(toLink);
 }
 
-function downQuery(db: Db, user: UserId) {
+function downQuery(db: Db, users: UserId | readonly UserId[]) {
   return db
     .selectFrom('user_contacts as u')
     .innerJoin('firm_contacts as f', 'f.id', 'u.firm_contact_id')
@@ -115,7 +123,7 @@ function downQuery(db: Db, user: UserId) {
       'f.updated_at as f_updated_at',
       'f.seq as f_seq',
     ])
-    .where('u.user_id', '=', user);
+    .where('u.user_id', 'in', typeof users === 'string' ? [users] : [...new Set(users)]);
 }
 
 type DownQueryRow = Awaited<ReturnType<ReturnType<typeof downQuery>['execute']>>[number];
@@ -163,11 +171,16 @@ export async function downRowsAfter(
   return rows.map(toDownRow);
 }
 
-/** These user contacts of the user that are connected, with their firm contacts. */
-export async function downRowsOf(db: Db, user: UserId, ids: readonly FirmItemId[]): Promise<DownRow[]> {
+/** These user contacts of the users that are connected, with their firm contacts. */
+export async function downRowsOf(
+  db: Db,
+  users: readonly UserId[],
+  ids: readonly FirmItemId[],
+): Promise<DownRow[]> {
   const out: DownRow[] = [];
+  if (users.length === 0) return out;
   for (const part of chunks([...new Set(ids)])) {
-    const rows = await downQuery(db, user).where('u.id', 'in', part).orderBy('u.id').execute();
+    const rows = await downQuery(db, users).where('u.id', 'in', part).orderBy('u.id').execute();
     out.push(...rows.map(toDownRow));
   }
   return out;
@@ -178,10 +191,19 @@ export async function downRowsOf(db: Db, user: UserId, ids: readonly FirmItemId[
  * later than `uptoSeq`: an EXISTS probe of the (user_id, change_seq) index per user, so that a
  * user whose cursor lags far behind costs no more than one that is current.
  */
-export async function usersWithChanges(
+export function usersWithChanges(db: Db, users: readonly UserId[], uptoSeq: number): Promise<Set<UserId>> {
+  return usersWithManyChanges(db, users, uptoSeq, 0);
+}
+
+/**
+ * Those of `users` with more than `few` user contacts written after their up cursor and no later
+ * than `uptoSeq`: an EXISTS probe past the first `few` entries of the (user_id, change_seq) index.
+ */
+export async function usersWithManyChanges(
   db: Db,
   users: readonly UserId[],
   uptoSeq: number,
+  few: number,
 ): Promise<Set<UserId>> {
   const out = new Set<UserId>();
   for (const part of chunks([...new Set(users)])) {
@@ -197,7 +219,10 @@ export async function usersWithChanges(
             .select('u.id')
             .whereRef('u.user_id', '=', 's.id')
             .where('u.change_seq', '>', eb.fn.coalesce('c.up_seq', eb.lit(0)))
-            .where('u.change_seq', '<=', uptoSeq),
+            .where('u.change_seq', '<=', uptoSeq)
+            .orderBy('u.change_seq')
+            .limit(1)
+            .offset(few),
         ),
       )
       .execute();
@@ -229,30 +254,36 @@ export async function linksOf(
   return out;
 }
 
-/** Sets links; does not count as an edit of the contact (no change sequence value, no counter). */
+/**
+ * Sets links; does not count as an edit of the contact (no change sequence value, no counter).
+ * One statement per 300 links (UPDATE … FROM VALUES); the last write of a contact wins.
+ */
 export async function writeLinks(db: Db, links: readonly LinkWrite[]): Promise<void> {
-  for (const l of links) {
-    await db
-      .updateTable('user_contacts')
-      .set({
-        firm_contact_id: l.firmContactId,
-        firm_base: l.base === null ? null : toJson(l.base),
-        firm_detached: l.detached ? 1 : 0,
-      })
-      .where('id', '=', l.userContactId)
-      .execute();
+  const last = new Map(links.map((l) => [l.userContactId, l]));
+  for (const part of chunks([...last.values()], 300)) {
+    const rows = part.map(
+      (l) =>
+        sql`(${l.userContactId}, ${l.firmContactId}, ${l.base === null ? null : toJson(l.base)}, cast(${l.detached ? 1 : 0} as integer))`,
+    );
+    await sql`update user_contacts set
+        firm_contact_id = v.column2, firm_base = v.column3, firm_detached = v.column4
+      from (values ${sql.join(rows)}) as v
+      where user_contacts.id = v.column1`.execute(db);
   }
 }
 
-/** New bases; a contact whose link changed since it was read is left alone. */
+/**
+ * New bases; a contact whose link changed since it was read is left alone. One statement per
+ * 300 bases, as `writeLinks`.
+ */
 export async function writeBases(db: Db, bases: readonly BaseWrite[]): Promise<void> {
-  for (const b of bases) {
-    await db
-      .updateTable('user_contacts')
-      .set({ firm_base: toJson(b.base) })
-      .where('id', '=', b.userContactId)
-      .where('firm_contact_id', '=', b.firmContactId)
-      .execute();
+  // Two bases of one contact for one firm contact: the later wins, as one statement each would.
+  const last = new Map(bases.map((b) => [`${b.userContactId}\n${b.firmContactId}`, b]));
+  for (const part of chunks([...last.values()], 300)) {
+    const rows = part.map((b) => sql`(${b.userContactId}, ${b.firmContactId}, ${toJson(b.base)})`);
+    await sql`update user_contacts set firm_base = v.column3
+      from (values ${sql.join(rows)}) as v
+      where user_contacts.id = v.column1 and user_contacts.firm_contact_id = v.column2`.execute(db);
   }
 }
 
@@ -262,39 +293,87 @@ export async function writeBases(db: Db, bases: readonly BaseWrite[]): Promise<v
  * `PreconditionFailed` and the caller's transaction keeps nothing. One statement per 200
  * contacts (UPDATE … FROM VALUES, on both dialects): the change sequence row stays locked from
  * the moment its values are taken until commit, so the fewer round trips after, the better.
+ *
+ * Only the columns that can change are set: an indexed column named in an UPDATE has its index
+ * entry rewritten even when its value stays, and at the scale of a firm those index pages are
+ * most of a down step's cost. The UID and private flag never change here; the match columns
+ * only with the names, organization or first address.
  */
 export async function writeUserContacts(
   db: Db,
   writes: readonly UserContactWrite[],
   now: string,
-): Promise<void> {
-  if (writes.length === 0) return;
-  let seq = await takeChangeSeq(db, writes.length);
-  for (const part of chunks(writes, 200)) {
-    const rows = part.map((w) => {
-      const c = changedItemColumns(contactSpec, w.contact, seq++, now);
-      const derived = c as { email_norm?: string; name_norm?: string; org_norm?: string };
-      // Casts give PostgreSQL the types of the VALUES columns (their parameters are untyped).
-      return sql`(${w.id}, cast(${w.expectedSeq} as bigint), ${w.firmContactId}, ${c.uid}, ${c.data}, cast(${c.private} as integer), ${c.updated_at}, cast(${c.change_seq} as bigint), ${derived.email_norm ?? ''}, ${derived.name_norm ?? ''}, ${derived.org_norm ?? ''}, ${w.base === null ? null : toJson(w.base)})`;
-    });
-    // VALUES columns are named column1, column2, … on both dialects.
-    const result = await sql`update user_contacts set
-        uid = v.column4, data = v.column5, private = v.column6, updated_at = v.column7,
-        change_seq = v.column8, email_norm = v.column9, name_norm = v.column10,
-        org_norm = v.column11, firm_base = v.column12
-      from (values ${sql.join(rows)}) as v
-      where user_contacts.id = v.column1 and user_contacts.change_seq = v.column2
-        and user_contacts.firm_contact_id is not distinct from v.column3`.execute(db);
-    if (Number(result.numAffectedRows ?? 0) !== part.length) {
-      const ids = part.map((w) => w.id).join(', ');
-      throw new LiaisonError(
-        'PreconditionFailed',
-        `a user contact among ${ids} changed while firm sync wrote it`,
-        {
-          context: { user: part[0]!.user, collection: 'contacts' },
-        },
-      );
-    }
+): Promise<SeqRange | null> {
+  if (writes.length === 0) return null;
+  const first = await takeChangeSeq(db, writes.length);
+  let seq = first;
+  const rows = writes.map((w) => {
+    const keys = contactMatchColumns(w.contact);
+    const before = contactMatchColumns(w.read);
+    const same =
+      keys.email_norm === before.email_norm &&
+      keys.name_norm === before.name_norm &&
+      keys.org_norm === before.org_norm;
+    return { w, keys: same ? null : keys, seq: seq++ };
+  });
+  for (const part of chunks(
+    rows.filter((r) => r.keys === null),
+    200,
+  )) {
+    await updateUserContacts(db, part, now, false);
+  }
+  for (const part of chunks(
+    rows.filter((r) => r.keys !== null),
+    200,
+  )) {
+    await updateUserContacts(db, part, now, true);
   }
   for (const user of new Set(writes.map((w) => w.user))) await bumpChangeCounter(db, user, 'contacts');
+  return { first, last: first + writes.length - 1 };
+}
+
+async function updateUserContacts(
+  db: Db,
+  part: readonly { w: UserContactWrite; keys: ContactMatchColumns | null; seq: number }[],
+  now: string,
+  withKeys: boolean,
+): Promise<void> {
+  if (part.length === 0) return;
+  const values = part.map(({ w, keys, seq }) => {
+    const base = w.base === null ? null : toJson(w.base);
+    // Casts give PostgreSQL the types of the VALUES columns (their parameters are untyped).
+    const head = sql`${w.id}, cast(${w.expectedSeq} as bigint), ${w.firmContactId}, ${toJson(w.contact)}, ${now}, cast(${seq} as bigint), ${base}`;
+    return keys === null
+      ? sql`(${head})`
+      : sql`(${head}, ${keys.email_norm}, ${keys.name_norm}, ${keys.org_norm})`;
+  });
+  // VALUES columns are named column1, column2, … on both dialects.
+  const set = withKeys
+    ? sql`data = v.column4, updated_at = v.column5, change_seq = v.column6, firm_base = v.column7,
+        email_norm = v.column8, name_norm = v.column9, org_norm = v.column10`
+    : sql`data = v.column4, updated_at = v.column5, change_seq = v.column6, firm_base = v.column7`;
+  const result = await sql`update user_contacts set ${set}
+    from (values ${sql.join(values)}) as v
+    where user_contacts.id = v.column1 and user_contacts.change_seq = v.column2
+      and user_contacts.firm_contact_id is not distinct from v.column3`.execute(db);
+  if (Number(result.numAffectedRows ?? 0) !== part.length) {
+    const ids = part.map((r) => r.w.id).join(', ');
+    throw new LiaisonError(
+      'PreconditionFailed',
+      `a user contact among ${ids} changed while firm sync wrote it`,
+      {
+        context: { user: part[0]!.w.user, collection: 'contacts' },
+      },
+    );
+  }
+}
+
+/** New change sequence values for these user contacts; their content and links stay. */
+export async function touchUserContacts(db: Db, ids: readonly FirmItemId[]): Promise<void> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return;
+  let seq = await takeChangeSeq(db, unique.length);
+  for (const id of unique) {
+    await db.updateTable('user_contacts').set({ change_seq: seq++ }).where('id', '=', id).execute();
+  }
 }

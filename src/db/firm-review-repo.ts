@@ -54,21 +54,24 @@ export async function addReviews(db: Db, reviews: readonly NewReview[], now: str
   return rows.map((r) => r.id);
 }
 
-/** Resolves held reviews; one already resolved keeps its state. */
+/** Resolves held reviews, stamping the time; one already resolved keeps its state. Returns how many were held. */
 export async function resolveReviews(
   db: Db,
   ids: readonly string[],
   state: Exclude<ReviewState, 'held'>,
   now: string,
-): Promise<void> {
-  for (const part of chunks([...ids])) {
-    await db
+): Promise<number> {
+  let resolved = 0;
+  for (const part of chunks([...new Set(ids)])) {
+    const result = await db
       .updateTable('firm_reviews')
       .set({ state, resolved_at: now })
       .where('id', 'in', part)
       .where('state', '=', 'held')
-      .execute();
+      .executeTakeFirst();
+    resolved += Number(result.numUpdatedRows);
   }
+  return resolved;
 }
 
 /** Every review of these user contacts, any state, oldest first. */

@@ -9,15 +9,17 @@ import type {
   FirmContactWrite,
   FirmJournalLine,
   FirmStep,
+  JournalLine,
   LinkWrite,
   NewReview,
   ReviewState,
+  SeqRange,
   UserContactWrite,
 } from '../firm/firm-types.js';
 import type { FirmStore, FirmTx, JournalQuery } from '../firm/ports.js';
 import { type Clock, isoAt, systemClock } from './clock.js';
 import * as contacts from './firm-contact-repo.js';
-import { raiseCursors, readCursors } from './firm-cursor-repo.js';
+import { passUpCursors, raiseCursors, readCursors } from './firm-cursor-repo.js';
 import * as journal from './firm-journal-repo.js';
 import * as links from './firm-link-repo.js';
 import * as reviews from './firm-review-repo.js';
@@ -65,8 +67,8 @@ class SqlFirmTx implements FirmTx {
   downRowsAfter(user: UserId, after: { seq: number; userContactId: string }, uptoSeq: number, limit: number) {
     return links.downRowsAfter(this.db, user, after, uptoSeq, limit);
   }
-  downRowsOf(user: UserId, ids: readonly FirmItemId[]) {
-    return links.downRowsOf(this.db, user, ids);
+  downRowsOf(users: readonly UserId[], ids: readonly FirmItemId[]) {
+    return links.downRowsOf(this.db, users, ids);
   }
   reviewsOf(userContacts: readonly FirmItemId[]) {
     return reviews.reviewsOf(this.db, userContacts);
@@ -84,6 +86,9 @@ class SqlFirmTx implements FirmTx {
   ) {
     return journal.newerJournalLine(this.db, entryId, about, actions);
   }
+  disconnectsOfDeletion(deletion: JournalLine) {
+    return journal.disconnectsOfDeletion(this.db, deletion);
+  }
 
   writeFirmContacts(writes: readonly FirmContactWrite[]) {
     return contacts.writeFirmContacts(this.db, writes, this.now());
@@ -100,6 +105,12 @@ class SqlFirmTx implements FirmTx {
   writeUserContacts(writes: readonly UserContactWrite[]) {
     return links.writeUserContacts(this.db, writes, this.now());
   }
+  passUpCursors(users: readonly UserId[], written: SeqRange) {
+    return passUpCursors(this.db, users, written);
+  }
+  touchUserContacts(ids: readonly FirmItemId[]) {
+    return links.touchUserContacts(this.db, ids);
+  }
   addReviews(r: readonly NewReview[]) {
     return reviews.addReviews(this.db, r, this.now());
   }
@@ -109,8 +120,8 @@ class SqlFirmTx implements FirmTx {
   journal(lines: readonly FirmJournalLine[], actor: string, runId: string | null) {
     return journal.insertFirmJournal(this.db, lines, actor, runId, this.now());
   }
-  setCursor(user: UserId, step: FirmStep, seq: number) {
-    return raiseCursors(this.db, [user], step, seq);
+  setCursors(users: readonly UserId[], step: FirmStep, seq: number) {
+    return raiseCursors(this.db, users, step, seq);
   }
 }
 
@@ -141,6 +152,9 @@ class SqlFirmStore extends SqlFirmTx implements FirmStore {
   }
   usersWithChanges(users: readonly UserId[], uptoSeq: number) {
     return links.usersWithChanges(this.db, users, uptoSeq);
+  }
+  usersWithManyChanges(users: readonly UserId[], uptoSeq: number, few: number) {
+    return links.usersWithManyChanges(this.db, users, uptoSeq, few);
   }
   countFirmChanges(afterSeq: number, uptoSeq: number, atMost: number) {
     return contacts.countFirmChanges(this.db, afterSeq, uptoSeq, atMost);

@@ -66,6 +66,7 @@ export function journalRow(line: JournalInput, at: string): JournalTable {
     before: line.before === null ? null : toJson(line.before),
     after: line.after === null ? null : toJson(line.after),
     note: line.note,
+    reason: null,
   };
 }
 

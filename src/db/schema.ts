@@ -198,6 +198,8 @@ export interface JournalTable {
   before: string | null;
   after: string | null;
   note: string;
+  /** Firm sync's connect and disconnect lines: why (see `LinkReason`); null on every other line. */
+  reason: string | null;
 }
 
 export interface RunTable {

@@ -2,21 +2,43 @@
  * The down step: firm contacts written since a user's down cursor flow to that user's connected
  * contacts, field by field. The changed firm contacts are found once for the whole run, with the
  * user contacts connected to them, so that an incremental cycle costs in proportion to the
- * changes and not to the number of users times their contacts. A user further behind than
- * `TARGETED_LIMIT` changed firm contacts (the first run, a mass import, a user long busy) has
- * their connected contacts scanned instead, in bounded batches, so that memory stays bounded.
+ * changes and not to the number of users times their contacts; and the users concerned are taken
+ * in groups, one transaction per group of up to `batchSize` user contacts, so that it does not
+ * cost a few statements per user either. A failed group is rolled back and taken again user by
+ * user, so that an error fails only the user it belongs to.
+ *
+ * A user further behind than `TARGETED_LIMIT` changed firm contacts (the first run, a mass
+ * import, a user long busy) has their connected contacts scanned instead, in bounded batches, so
+ * that memory stays bounded.
+ *
+ * What the down step writes is not a change for the up step to take back: when nothing else of
+ * the user waits for the up step, their up cursor moves past these writes in the same
+ * transaction (otherwise the next up step would read every contact written here, to find it
+ * unchanged).
  */
 import type { FirmItemId, UserId } from '../domain/ids.js';
 import { chunk } from './chunk.js';
-import { emptyUserReport, type FirmUserReport, tallyDown } from './firm-report.js';
-import type { DownRow, FirmUser } from './firm-types.js';
+import { emptyUserReport, type FirmUserReport, settleOutcome, tallyDown } from './firm-report.js';
+import type { DownRow, FirmCursor, FirmReview, FirmUser, SeqRange } from './firm-types.js';
 import { type DownPlan, planDown } from './plan-down.js';
 import type { FirmTx } from './ports.js';
-import { FIRM_SYNC_ACTOR, type StepContext, underLease } from './step-context.js';
+import {
+  FIRM_SYNC_ACTOR,
+  type StepContext,
+  settle,
+  type UserEntry,
+  underLease,
+  underLeases,
+} from './step-context.js';
 
 /** Up to this many changed firm contacts, the run finds the affected user contacts up front. */
 export const TARGETED_LIMIT = 20_000;
 const PAGE = 1_000;
+
+/** A user of the targeted path and the connected contacts to look at. */
+interface Targeted extends UserEntry {
+  readonly ids: readonly FirmItemId[];
+}
 
 /** Runs the down step for every user in `users`; returns one report per user. */
 export async function runDownStep(ctx: StepContext, users: readonly FirmUser[]): Promise<FirmUserReport[]> {
@@ -29,25 +51,39 @@ export async function runDownStep(ctx: StepContext, users: readonly FirmUser[]):
   const targeted = await affectedUserContacts(ctx, targetedUsers, cursorOf, from, upto);
   const reports: FirmUserReport[] = [];
   const idle: FirmUser[] = [];
+  let group: Targeted[] = [];
+  let rows = 0;
+  const flush = async () => {
+    if (group.length > 0) await downGroup(ctx, group, cursors, upto);
+    group = [];
+    rows = 0;
+  };
   for (const user of users) {
     const report = emptyUserReport(user.login, 'down', ctx.dryRun);
     reports.push(report);
     const cursor = cursorOf(user);
     // Lagging behind the targeted range (first run, long busy): scan the user's connections.
-    const ids = cursor >= from ? (targeted.get(user.id) ?? []) : null;
+    const ids = cursor >= from ? [...new Set(targeted.get(user.id) ?? [])] : null;
     if (cursor >= upto || ids?.length === 0) {
       report.outcome = 'unchanged';
       if (cursor < upto) idle.push(user);
       continue;
     }
-    await underLease(ctx, user, report, async () => {
-      const seen =
-        ids === null
-          ? await scanUser(ctx, user, cursor, upto, report)
-          : await downByIds(ctx, user, ids, upto, report);
-      if (seen === 0) report.outcome = 'unchanged';
-    });
+    if (ids !== null && ids.length <= ctx.batchSize) {
+      if (rows + ids.length > ctx.batchSize) await flush();
+      group.push({ user, report, ids });
+      rows += ids.length;
+      continue;
+    }
+    await flush();
+    await underLease(ctx, user, report, () =>
+      ids === null
+        ? scanUser(ctx, user, cursors.get(user.id), upto, report)
+        : downByIds(ctx, user, cursors.get(user.id), ids, upto, report),
+    );
   }
+  await flush();
+  for (const r of reports) settleOutcome(r);
   if (!ctx.dryRun && idle.length > 0) {
     await store.advanceCursors(
       idle.map((u) => u.id),
@@ -104,95 +140,175 @@ async function affectedUserContacts(
 }
 
 /**
- * The cursor moves to `upto` with the user's last batch, in its transaction: a failure before
- * leaves it where it was, and the next run does the user's part again (bringing down is
- * idempotent: a value already brought down equals the base and is not written twice).
+ * Takes a group of users in one transaction: their rows read at once, a plan per user, the
+ * writes of all at once. When it fails, nothing of it stands, and each user is taken again alone.
+ */
+async function downGroup(
+  ctx: StepContext,
+  entries: readonly Targeted[],
+  cursors: ReadonlyMap<UserId, FirmCursor>,
+  upto: number,
+): Promise<void> {
+  await underLeases(ctx, entries, async (held) => {
+    const group = entries.filter((e) => held.includes(e));
+    let plans: DownPlan[];
+    try {
+      plans = await ctx.deps.store.transaction({ firmWrites: false }, async (tx) => {
+        const users = group.map((e) => e.user);
+        const rows = await tx.downRowsOf(
+          users.map((u) => u.id),
+          group.flatMap((e) => e.ids),
+        );
+        return planAndApply(tx, ctx, users, rows, cursors, upto);
+      });
+    } catch {
+      for (const e of group) {
+        await settle(e.report, () => downByIds(ctx, e.user, cursors.get(e.user.id), e.ids, upto, e.report));
+      }
+      return;
+    }
+    for (const [i, e] of group.entries()) tallyDown(e.report, plans[i]!);
+  });
+}
+
+/**
+ * One user's connected contacts by id, in batches of `batchSize`, each in its transaction. The
+ * cursor moves to `upto` with the last batch: a failure before leaves it where it was, and the
+ * next run does the user's part again (bringing down is idempotent: a value already brought down
+ * equals the base and is not written twice).
  */
 async function downByIds(
   ctx: StepContext,
   user: FirmUser,
+  cursor: FirmCursor | undefined,
   ids: readonly FirmItemId[],
   upto: number,
   report: FirmUserReport,
-): Promise<number> {
-  let seen = 0;
+): Promise<void> {
   const parts = chunk([...new Set(ids)], ctx.batchSize);
   for (const [i, part] of parts.entries()) {
-    const plan = await ctx.deps.store.transaction({ firmWrites: false }, async (tx) => {
-      const rows = await tx.downRowsOf(user.id, part);
-      return planAndApply(tx, ctx, user, rows, i === parts.length - 1 ? upto : null);
+    const [plan] = await ctx.deps.store.transaction({ firmWrites: false }, async (tx) => {
+      const rows = await tx.downRowsOf([user.id], part);
+      return planAndApply(
+        tx,
+        ctx,
+        [user],
+        rows,
+        new Map(cursor ? [[user.id, cursor]] : []),
+        i === parts.length - 1 ? upto : null,
+      );
     });
-    tallyDown(report, plan);
-    seen += plan.outcomes.length;
+    tallyDown(report, plan!);
   }
-  return seen;
 }
 
 async function scanUser(
   ctx: StepContext,
   user: FirmUser,
-  cursor: number,
+  cursor: FirmCursor | undefined,
   upto: number,
   report: FirmUserReport,
-): Promise<number> {
-  let after = { seq: cursor, userContactId: '' };
-  let seen = 0;
+): Promise<void> {
+  let after = { seq: cursor?.down ?? 0, userContactId: '' };
+  const cursors = new Map(cursor ? [[user.id, cursor]] : []);
   for (;;) {
     const done = await ctx.deps.store.transaction({ firmWrites: false }, async (tx) => {
       const rows = await tx.downRowsAfter(user.id, after, upto, ctx.batchSize);
       const last = rows.at(-1);
       const full = rows.length === ctx.batchSize;
       if (last === undefined) {
-        if (!ctx.dryRun) await tx.setCursor(user.id, 'down', upto);
+        if (!ctx.dryRun) await tx.setCursors([user.id], 'down', upto);
         return null;
       }
-      const plan = await planAndApply(tx, ctx, user, rows, full ? null : upto);
-      return { plan, last, full };
+      const [plan] = await planAndApply(tx, ctx, [user], rows, cursors, full ? null : upto);
+      return { plan: plan!, last, full };
     });
     if (done === null) break;
     tallyDown(report, done.plan);
-    seen += done.plan.outcomes.length;
     after = { seq: done.last.firm.seq, userContactId: done.last.userContact.id };
     if (!done.full) break;
   }
-  return seen;
 }
 
-/** Plans and writes one batch; with `cursor`, the user's down cursor moves there in the same transaction. */
+/**
+ * Plans one batch for each of `users` and writes them all; with `cursor`, their down cursors move
+ * there in the same transaction. Returns the plans in the order of `users`.
+ */
 async function planAndApply(
   tx: FirmTx,
   ctx: StepContext,
-  user: FirmUser,
+  users: readonly FirmUser[],
   rows: readonly DownRow[],
+  cursors: ReadonlyMap<UserId, FirmCursor>,
   cursor: number | null,
-): Promise<DownPlan> {
-  const reviews =
-    user.preferences.updates === 'review' && rows.length > 0
-      ? await tx.reviewsOf(rows.map((r) => r.userContact.id))
-      : [];
-  const plan = planDown({ user, rows, reviews });
-  if (!ctx.dryRun) {
-    if (cursor !== null) await tx.setCursor(user.id, 'down', cursor);
-    await applyDownPlan(tx, plan, ctx.runId);
+): Promise<DownPlan[]> {
+  const rowsOf = new Map<UserId, DownRow[]>(users.map((u) => [u.id, []]));
+  for (const r of rows) rowsOf.get(r.userContact.user)?.push(r);
+  const reviewed = users.filter((u) => u.preferences.updates === 'review');
+  const reviews = new Map<FirmItemId, FirmReview[]>();
+  const asked = reviewed.flatMap((u) => rowsOf.get(u.id)!.map((r) => r.userContact.id));
+  if (asked.length > 0) {
+    for (const r of await tx.reviewsOf(asked))
+      reviews.set(r.userContactId, [...(reviews.get(r.userContactId) ?? []), r]);
   }
-  return plan;
+  const plans = users.map((user) => {
+    const mine = rowsOf.get(user.id)!;
+    return planDown({ user, rows: mine, reviews: mine.flatMap((r) => reviews.get(r.userContact.id) ?? []) });
+  });
+  if (!ctx.dryRun) {
+    if (cursor !== null) {
+      await tx.setCursors(
+        users.map((u) => u.id),
+        'down',
+        cursor,
+      );
+    }
+    const written = await applyDownPlan(tx, mergeDownPlans(plans), ctx.runId);
+    // Users none of whose contacts had a change waiting for the up step, and whose contacts read
+    // as the firm values after the write: nothing here for the up step to take.
+    const passed = users.filter((u, i) => {
+      const up = cursors.get(u.id)?.up ?? 0;
+      const writes = plans[i]!.contactWrites;
+      return writes.length > 0 && !plans[i]!.pendingUp && writes.every((w) => w.expectedSeq <= up);
+    });
+    if (written !== null && passed.length > 0)
+      await tx.passUpCursors(
+        passed.map((u) => u.id),
+        written,
+      );
+  }
+  return plans;
+}
+
+function mergeDownPlans(plans: readonly DownPlan[]): DownPlan {
+  return {
+    contactWrites: plans.flatMap((p) => p.contactWrites),
+    journal: plans.flatMap((p) => p.journal),
+    baseWrites: plans.flatMap((p) => p.baseWrites),
+    reviews: plans.flatMap((p) => p.reviews),
+    supersede: plans.flatMap((p) => p.supersede),
+    outcomes: plans.flatMap((p) => p.outcomes),
+    pendingUp: plans.some((p) => p.pendingUp),
+  };
 }
 
 /**
  * Writes a down plan: reviews and journal first, then the user contacts as CRM edits and the
  * caught-up bases. Rows a CRM edit also locks (user contacts, the collection's counter) come
  * after the change sequence value, as in a CRM edit: one lock order, no deadlock; and what does
- * not need the sequence comes before it, so that its lock is held briefly.
+ * not need the sequence comes before it, so that its lock is held briefly. Returns the change
+ * sequence values the contact writes took, or null when there were none.
  */
 export async function applyDownPlan(
   tx: FirmTx,
   plan: DownPlan,
   runId: string | null,
   actor = FIRM_SYNC_ACTOR,
-): Promise<void> {
+): Promise<SeqRange | null> {
   await tx.resolveReviews(plan.supersede, 'superseded');
   await tx.addReviews(plan.reviews);
   await tx.journal(plan.journal, actor, runId);
-  await tx.writeUserContacts(plan.contactWrites);
+  const written = await tx.writeUserContacts(plan.contactWrites);
   await tx.writeBases(plan.baseWrites);
+  return written;
 }

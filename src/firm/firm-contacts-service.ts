@@ -150,6 +150,7 @@ export async function mergeFirmContacts(
         ),
         user: uc.user,
         uid: uc.contact.uid,
+        reason: 'merge',
       });
     }
     lines.push(adminLine('firm-delete', o.id, null, o.fields, null, `merged into ${k.id}`));
@@ -198,6 +199,7 @@ export async function removeFirmContact(
     ),
     user: uc.user,
     uid: uc.contact.uid,
+    reason: 'firm-delete',
   }));
   lines.push(adminLine('firm-delete', f.id, null, f.fields, null, note));
   await tx.journal(lines, actor, null);
@@ -216,6 +218,7 @@ export async function touchFirmContact(tx: FirmTx, f: FirmContact): Promise<void
       possibleDuplicate: f.possibleDuplicate,
       candidates: f.candidates,
       emailsUnchanged: true,
+      keysUnchanged: true,
     },
   ]);
 }

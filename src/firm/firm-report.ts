@@ -3,7 +3,7 @@
  * per user and step, an outcome, a reason when skipped or failed, and counts.
  */
 import type { FirmItemId } from '../domain/ids.js';
-import { EXIT } from '../sync/report.js';
+import { type CollectionOutcome, EXIT } from '../sync/report.js';
 import type { FirmStep } from './firm-types.js';
 import type { DownPlan } from './plan-down.js';
 import type { UpPlan } from './plan-up.js';
@@ -28,16 +28,12 @@ export interface FirmCounts {
   keptPrivate: number;
 }
 
-/** What became of one user in one step. */
-export type FirmOutcome =
-  /** Applied (or, on a dry run, planned). */
-  | 'synced'
-  /** Nothing changed for this user since the last run. */
-  | 'unchanged'
-  /** Not taken this run (`reason` says why: busy). */
-  | 'skipped'
-  /** An error stopped this user's step; the batch it was in was rolled back. */
-  | 'failed';
+/**
+ * What became of one user in one step, in mailbox sync's words (`sync/report.ts`): `synced`
+ * (applied, or planned on a dry run), `unchanged` (nothing to carry), `skipped` (busy: taken
+ * next run), `failed` (that user's batch was rolled back). Firm sync holds no plan.
+ */
+export type FirmOutcome = Exclude<CollectionOutcome, 'held'>;
 
 /** At most this many not-matched contacts are named per user and step. */
 export const NAMED_NOT_MATCHED = 50;
@@ -87,6 +83,16 @@ export function emptyCounts(): FirmCounts {
 /** A user's report before the step runs: synced, nothing counted. */
 export function emptyUserReport(user: string, step: FirmStep, dryRun: boolean): FirmUserReport {
   return { user, step, outcome: 'synced', reason: null, counts: emptyCounts(), notMatched: [], dryRun };
+}
+
+/**
+ * A user's step that changed nothing and held nothing reads `unchanged`, as a mailbox sync of
+ * an unchanged collection does: contacts re-read and found current are not news.
+ */
+export function settleOutcome(report: FirmUserReport): void {
+  if (report.outcome === 'synced' && Object.values(report.counts).every((n) => n === 0)) {
+    report.outcome = 'unchanged';
+  }
 }
 
 /** Adds an up batch's plan to a user's report. */

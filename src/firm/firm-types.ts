@@ -113,6 +113,30 @@ export const FIRM_JOURNAL_ACTIONS: readonly FirmJournalAction[] = [
   'contact-update',
 ];
 
+/**
+ * Why a user contact was connected to a firm contact, or disconnected from one (journal
+ * `connect` and `disconnect` lines), so that the journal tells a match from a creation.
+ */
+export type LinkReason =
+  /** connect: a shared e-mail address matched exactly one firm contact. */
+  | 'email'
+  /** connect: the same full name and organization matched exactly one firm contact. */
+  | 'name-organization'
+  /** connect: nothing matched; a firm contact was created from the user contact. */
+  | 'created'
+  /** connect: several firm contacts matched (or a namesake): created and flagged as a possible duplicate. */
+  | 'possible-duplicate'
+  /** connect: the link had no base yet (written by an older version); taken as a new connection. */
+  | 'relinked'
+  /** connect: its firm contact was merged into another (`firm merge`). */
+  | 'merge'
+  /** connect or disconnect: an administrator's `journal undo` (or an undone deletion). */
+  | 'undo'
+  /** disconnect: the user contact became private. */
+  | 'private'
+  /** disconnect: its firm contact was deleted (`firm delete`, or the undo of its creation). */
+  | 'firm-delete';
+
 /** A journal line of firm sync, before the store adds id, time, actor and run. */
 export interface FirmJournalLine {
   readonly action: FirmJournalAction;
@@ -125,6 +149,8 @@ export interface FirmJournalLine {
   readonly before: Fields | null;
   readonly after: Fields | null;
   readonly note: string;
+  /** On connect and disconnect lines: why. */
+  readonly reason?: LinkReason;
 }
 
 /** A journal line as stored: firm sync's lines and every other writer's (mailbox sync, CRM edits). */
@@ -143,6 +169,8 @@ export interface JournalLine {
   readonly before: Fields | null;
   readonly after: Fields | null;
   readonly note: string;
+  /** Why a user contact was connected or disconnected (a `LinkReason`); null on every other line. */
+  readonly reason: string | null;
 }
 
 /** A firm contact to create or rewrite, with its match keys for the lookup tables. */
@@ -156,6 +184,11 @@ export interface FirmContactWrite {
   readonly candidates: readonly FirmContactId[];
   /** True when an update leaves the e-mail addresses as they were: their lookup rows stay. */
   readonly emailsUnchanged?: boolean;
+  /**
+   * True when an update leaves every match key as it was (addresses, names, organization): the
+   * indexed key columns are not rewritten, which saves a write of each of their indexes.
+   */
+  readonly keysUnchanged?: boolean;
 }
 
 /** The new link state of a user contact. */
@@ -180,16 +213,25 @@ export interface BaseWrite {
  * A user contact rewritten by firm sync (down step, approved review, undo): written like a
  * CRM edit (new change sequence value, collection change counter bumped) so that the next
  * mailbox sync carries it out. Written only if it is still as read — same `expectedSeq`, same
- * `firmContactId` — else the store fails with `PreconditionFailed` and nothing is kept.
+ * `firmContactId` — else the store fails with `PreconditionFailed` and nothing is kept. Only
+ * firm fields change: the UID and the private flag stay as read.
  */
 export interface UserContactWrite {
   readonly id: FirmItemId;
   readonly user: UserId;
+  /** The contact as read (`expectedSeq`): its match columns are rewritten only when they change. */
+  readonly read: Contact;
   readonly contact: Contact;
   /** The new base; null for a contact that is not connected. */
   readonly base: Fields | null;
   readonly expectedSeq: number;
   readonly firmContactId: FirmContactId | null;
+}
+
+/** Consecutive change sequence values taken by one write: first … last. */
+export interface SeqRange {
+  readonly first: number;
+  readonly last: number;
 }
 
 /** Which step a cursor follows. */

@@ -65,6 +65,11 @@ export interface DownPlan {
   /** Held reviews replaced by a newer proposal. */
   readonly supersede: string[];
   readonly outcomes: DownOutcome[];
+  /**
+   * Some written contact keeps an edit of its user that the up step has yet to take (a field the
+   * user changed since the last exchange): its values differ from its new base.
+   */
+  pendingUp: boolean;
 }
 
 /** What the firm contact would change in the user contact, field by field (see the table). */
@@ -95,6 +100,7 @@ export function planDown(input: DownInput): DownPlan {
     reviews: [],
     supersede: [],
     outcomes: [],
+    pendingUp: false,
   };
   const reviewsOf = new Map<FirmItemId, FirmReview[]>();
   for (const r of input.reviews) {
@@ -144,9 +150,15 @@ export function planDown(input: DownInput): DownPlan {
       outcome('held', fields);
       continue;
     }
+    // Fields neither taken nor caught up keep the user's values and the base: equal, unless the
+    // user changed one since the last exchange.
+    plan.pendingUp ||= FIRM_FIELDS.some(
+      (k) => !(k in take) && !(k in catchUp) && !sameValue(user[k], base[k]),
+    );
     plan.contactWrites.push({
       id: uc.id,
       user: uc.user,
+      read: uc.contact,
       contact: withFirmValues(uc.contact, take),
       base: { ...caughtUp, ...take },
       expectedSeq: uc.changeSeq,

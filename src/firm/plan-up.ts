@@ -33,11 +33,13 @@ import {
   sameFirmFields,
 } from './firm-fields.js';
 import type {
+  BaseWrite,
   FieldSource,
   FirmContact,
   FirmContactWrite,
   FirmJournalLine,
   FirmUser,
+  LinkReason,
   LinkWrite,
   NewReview,
   Provenance,
@@ -59,6 +61,9 @@ export type UpOutcomeKind =
   | 'detached'
   | 'asked'
   | 'already-asked';
+
+/** The firm fields a firm contact's match keys are made of (see `match-keys.ts`). */
+const KEY_FIELDS = ['name', 'formattedName', 'organization', 'emails'] as const;
 
 /** What the plan does with one user contact. */
 export interface UpOutcome {
@@ -88,6 +93,8 @@ export interface UpInput {
 export interface UpPlan {
   readonly firmWrites: FirmContactWrite[];
   readonly links: LinkWrite[];
+  /** New bases of contacts that stay connected where they are. */
+  readonly bases: BaseWrite[];
   readonly reviews: NewReview[];
   readonly journal: FirmJournalLine[];
   readonly outcomes: UpOutcome[];
@@ -102,8 +109,8 @@ interface Working {
   readonly created: boolean;
   /** Written by this plan: a new change sequence value makes the down step look at it. */
   written: boolean;
-  /** The e-mail field as read, to tell whether the lookup rows need rewriting. */
-  readonly emailsBefore: Fields[string] | undefined;
+  /** The fields as read (null for a new one), to tell whether lookup rows and key columns need rewriting. */
+  readonly read: Fields | null;
 }
 
 /** Plans one batch of the up step. */
@@ -127,6 +134,7 @@ class UpPlanner {
   private readonly byEmail: Map<string, FirmContactId[]>;
   private readonly byName: Map<string, FirmContactId[]>;
   private readonly links: LinkWrite[] = [];
+  private readonly bases: BaseWrite[] = [];
   private readonly reviews: NewReview[] = [];
   private readonly journal: FirmJournalLine[] = [];
   private readonly outcomes: UpOutcome[] = [];
@@ -142,7 +150,7 @@ class UpPlanner {
         candidates: f.candidates,
         created: false,
         written: false,
-        emailsBefore: f.fields.emails,
+        read: f.fields,
       });
     }
     this.byEmail = new Map([...input.byEmail].map(([k, v]) => [k, [...v]]));
@@ -154,8 +162,9 @@ class UpPlanner {
     const user = firmFieldsOf(c.contact);
     const linked = c.firmContactId === null ? undefined : this.work.get(c.firmContactId);
     if (c.firmContactId !== null && c.contact.private) this.disconnect(c);
-    else if (linked !== undefined && c.base === null) this.connect(c, user, linked);
-    else if (linked !== undefined && c.base !== null) this.update(c, user, c.base, linked);
+    else if (linked !== undefined && c.base === null) {
+      this.connect(c, user, linked, 'relinked', 'connected without a base: taken as a new connection');
+    } else if (linked !== undefined && c.base !== null) this.update(c, user, c.base, linked);
     else if (c.contact.private) this.outcome(c, 'private', null);
     else if (c.detached) this.outcome(c, 'detached', null);
     else this.takeNew(c, user);
@@ -183,12 +192,14 @@ class UpPlanner {
         keys: firmContactKeys(w.id, w.fields),
         possibleDuplicate: w.possibleDuplicate,
         candidates: w.candidates,
-        emailsUnchanged: !w.created && sameValue(w.emailsBefore, w.fields.emails),
+        emailsUnchanged: w.read !== null && sameValue(w.read.emails, w.fields.emails),
+        keysUnchanged: w.read !== null && KEY_FIELDS.every((k) => sameValue(w.read?.[k], w.fields[k])),
       });
     }
     return {
       firmWrites,
       links: this.links,
+      bases: this.bases,
       reviews: this.reviews,
       journal: this.journal,
       outcomes: this.outcomes,
@@ -200,7 +211,9 @@ class UpPlanner {
     // The user's edit is the newer one: it wins a field another user changed differently.
     const merged = pickFirmFields(mergeThreeWay(base, f.fields, user, 'mailbox', FIRM_SET_FIELDS).fields);
     const changed = this.change(c, f, merged);
-    if (!sameFirmFields(base, user)) this.link(c, f.id, user);
+    // The link stays as it is: only its base moves (its firm contact column is not rewritten).
+    if (!sameFirmFields(base, user))
+      this.bases.push({ userContactId: c.id, firmContactId: f.id, base: user });
     this.outcome(c, changed ? 'updated' : 'unchanged', f.id);
   }
 
@@ -208,8 +221,12 @@ class UpPlanner {
     const byEmail = this.candidates(keys.emails.flatMap((e) => this.byEmail.get(e) ?? []));
     if (byEmail.length > 0 || keys.name === '') {
       const only = byEmail.length === 1 ? this.work.get(byEmail[0]!) : undefined;
-      if (only !== undefined) this.connect(c, user, only);
-      else this.create(c, user, byEmail);
+      if (only !== undefined) {
+        const email = keys.emails.find((e) => this.byEmail.get(e)?.includes(only.id)) ?? '';
+        this.connect(c, user, only, 'email', `matched by e-mail address ${email}`);
+      } else if (byEmail.length > 1) {
+        this.create(c, user, byEmail, `several firm contacts share its e-mail address`);
+      } else this.create(c, user, [], '');
       return;
     }
     const byName = this.candidates(this.byName.get(keys.name) ?? []);
@@ -218,29 +235,37 @@ class UpPlanner {
     // where one side has no address; the rest is a new firm contact flagged for review.
     const compatible = byName.filter((id) => keys.emails.length === 0 || !hasEmails(this.work.get(id)));
     const only = compatible.length === 1 ? this.work.get(compatible[0]!) : undefined;
-    if (only !== undefined) this.connect(c, user, only);
-    else this.create(c, user, byName, byName.length > 0);
+    const named = `name "${keys.fullName}" and organization "${keys.organization}"`;
+    if (only !== undefined) this.connect(c, user, only, 'name-organization', `matched by ${named}`);
+    else if (byName.length === 0) this.create(c, user, [], '');
+    else if (compatible.length > 1) this.create(c, user, byName, `several firm contacts have its ${named}`);
+    else {
+      this.create(c, user, byName, `same ${named} as another firm contact, but no shared e-mail address`);
+    }
   }
 
   /** Connects to an existing firm contact: its empty fields are filled and set fields united. */
-  private connect(c: UserContactLink, user: Fields, f: Working): void {
+  private connect(c: UserContactLink, user: Fields, f: Working, reason: LinkReason, note: string): void {
     const merged = pickFirmFields(mergeTwoWay(f.fields, user, 'firm', FIRM_SET_FIELDS).fields);
     const changed = this.change(c, f, merged);
     // The user must receive the firm contact's other values on the down step, which only looks
     // at firm contacts written since the user's cursor: write it even when nothing was filled.
     if (!changed && !sameFirmFields(merged, user)) f.written = true;
     this.link(c, f.id, user);
-    this.journal.push(this.line(c, 'connect', f.id, { firmContactId: null }, { firmContactId: f.id }, ''));
+    this.journal.push({
+      ...this.line(c, 'connect', f.id, { firmContactId: null }, { firmContactId: f.id }, note),
+      reason,
+    });
     this.index(f);
     this.outcome(c, 'connected', f.id);
   }
 
-  private create(
-    c: UserContactLink,
-    user: Fields,
-    candidates: readonly FirmContactId[],
-    flagged = candidates.length > 1,
-  ): void {
+  /**
+   * Creates a firm contact from the user contact. With `candidates` (several matches, or a
+   * namesake), flagged as a possible duplicate of them; `why` says why they did not match.
+   */
+  private create(c: UserContactLink, user: Fields, candidates: readonly FirmContactId[], why: string): void {
+    const flagged = candidates.length > 0;
     const id = this.input.newFirmId();
     const provenance: Record<string, FieldSource> = {};
     for (const k of FIRM_FIELDS) if (!isEmptyValue(user[k])) provenance[k] = this.source;
@@ -252,21 +277,31 @@ class UpPlanner {
       candidates: flagged ? candidates : [],
       created: true,
       written: true,
-      emailsBefore: undefined,
+      read: null,
     };
     this.work.set(id, f);
     const note = flagged ? `possible duplicate of ${candidates.join(', ')}` : '';
     this.journal.push(this.line(c, 'firm-create', id, null, user, note));
     this.link(c, id, user);
-    this.journal.push(this.line(c, 'connect', id, { firmContactId: null }, { firmContactId: id }, ''));
+    this.journal.push({
+      ...this.line(
+        c,
+        'connect',
+        id,
+        { firmContactId: null },
+        { firmContactId: id },
+        flagged ? `${why}: new firm contact, ${note}` : 'no match: new firm contact',
+      ),
+      reason: flagged ? 'possible-duplicate' : 'created',
+    });
     this.index(f);
     this.outcome(c, flagged ? 'flagged' : 'created', id);
   }
 
   private disconnect(c: UserContactLink): void {
     this.links.push({ userContactId: c.id, firmContactId: null, base: null, detached: false });
-    this.journal.push(
-      this.line(
+    this.journal.push({
+      ...this.line(
         c,
         'disconnect',
         c.firmContactId,
@@ -274,7 +309,8 @@ class UpPlanner {
         { firmContactId: null },
         'the user contact became private',
       ),
-    );
+      reason: 'private',
+    });
     this.outcome(c, 'disconnected', c.firmContactId);
   }
 

@@ -18,6 +18,7 @@ import type {
   LinkWrite,
   NewReview,
   ReviewState,
+  SeqRange,
   UserContactLink,
   UserContactWrite,
 } from './firm-types.js';
@@ -50,8 +51,8 @@ export interface FirmReads {
     uptoSeq: number,
     limit: number,
   ): Promise<DownRow[]>;
-  /** These user contacts of the user that are connected, with their firm contacts. */
-  downRowsOf(user: UserId, ids: readonly FirmItemId[]): Promise<DownRow[]>;
+  /** These user contacts of these users that are connected, with their firm contacts. */
+  downRowsOf(users: readonly UserId[], ids: readonly FirmItemId[]): Promise<DownRow[]>;
   /** Every review of these user contacts, any state. */
   reviewsOf(userContacts: readonly FirmItemId[]): Promise<FirmReview[]>;
   getReview(id: string): Promise<FirmReview | null>;
@@ -65,6 +66,11 @@ export interface FirmReads {
     about: { readonly firmContactId?: FirmContactId; readonly userContactId?: FirmItemId },
     actions: { readonly only?: readonly string[]; readonly except?: readonly string[] },
   ): Promise<JournalLine | null>;
+  /**
+   * The `disconnect` lines written with a `firm-delete` line (same firm contact, time and actor,
+   * before it): the user contacts that deletion disconnected.
+   */
+  disconnectsOfDeletion(deletion: JournalLine): Promise<JournalLine[]>;
 }
 
 /** Writes; only inside a transaction. */
@@ -76,12 +82,29 @@ export interface FirmWrites {
   writeLinks(links: readonly LinkWrite[]): Promise<void>;
   /** New bases of connected contacts; one whose link changed since it was read is left alone. */
   writeBases(bases: readonly BaseWrite[]): Promise<void>;
-  /** Rewrites user contacts as a CRM edit would; `PreconditionFailed` when one changed since read. */
-  writeUserContacts(writes: readonly UserContactWrite[]): Promise<void>;
+  /**
+   * Rewrites user contacts as a CRM edit would; `PreconditionFailed` when one changed since read.
+   * Returns the change sequence values they took (null for no write).
+   */
+  writeUserContacts(writes: readonly UserContactWrite[]): Promise<SeqRange | null>;
+  /**
+   * Moves the up cursor of each of `users` to `written.last`, past the user contacts this
+   * transaction wrote with `writeUserContacts` (`written`), when no other contact of theirs was
+   * written after their up cursor: firm sync's own writes are not changes to take up. The caller
+   * vouches that those writes were not over changes of the user's still waiting for the up step.
+   */
+  passUpCursors(users: readonly UserId[], written: SeqRange): Promise<void>;
+  /**
+   * New change sequence values for these user contacts, content unchanged, so that the next up
+   * step takes them (mailbox sync finds nothing to carry: the content is the same).
+   */
+  touchUserContacts(ids: readonly FirmItemId[]): Promise<void>;
   addReviews(reviews: readonly NewReview[]): Promise<string[]>;
-  resolveReviews(ids: readonly string[], state: Exclude<ReviewState, 'held'>): Promise<void>;
+  /** Decides held reviews (one decided already keeps its state); returns how many were held. */
+  resolveReviews(ids: readonly string[], state: Exclude<ReviewState, 'held'>): Promise<number>;
   journal(lines: readonly FirmJournalLine[], actor: string, runId: string | null): Promise<void>;
-  setCursor(user: UserId, step: FirmStep, seq: number): Promise<void>;
+  /** Raises these users' cursors of `step` to `seq` (never lowers one). */
+  setCursors(users: readonly UserId[], step: FirmStep, seq: number): Promise<void>;
 }
 
 /** Reads and writes inside one transaction. */
@@ -126,6 +149,8 @@ export interface FirmStore extends FirmReads {
    * `uptoSeq`: one index probe per user, whatever each cursor's age.
    */
   usersWithChanges(users: readonly UserId[], uptoSeq: number): Promise<Set<UserId>>;
+  /** Those of `users` with more than `few` such user contacts: one index probe per user. */
+  usersWithManyChanges(users: readonly UserId[], uptoSeq: number, few: number): Promise<Set<UserId>>;
   /** How many firm contacts were written in (afterSeq, uptoSeq], counting no further than `atMost + 1`. */
   countFirmChanges(afterSeq: number, uptoSeq: number, atMost: number): Promise<number>;
   /** Firm contacts written in (afterSeq, uptoSeq], by seq, at most `limit`. */

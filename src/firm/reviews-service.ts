@@ -56,10 +56,14 @@ export async function approveReview(
   const actor = options.actor ?? ADMIN_ACTOR;
   let decision: ReviewDecision | undefined;
   const ran = await withUserLease(deps.locks, user.id, deps.holder, async () => {
-    decision =
-      review.kind === 'update'
-        ? await deps.store.transaction({ firmWrites: false }, (tx) => applyUpdate(tx, review, actor))
-        : await deps.store.transaction({ firmWrites: true }, (tx) => takeUp(deps, tx, user, review, actor));
+    decision = await deps.store.transaction({ firmWrites: review.kind === 'new-contact' }, async (tx) => {
+      const resolved = await resolve(tx, review, 'approved');
+      const done =
+        review.kind === 'update'
+          ? await applyUpdate(tx, review, actor)
+          : await takeUp(deps, tx, user, review, actor);
+      return { ...done, review: resolved };
+    });
   });
   if (!ran || decision === undefined) {
     throw new LiaisonError('Busy', `user ${user.login} is being synced; approve review ${id} again shortly`, {
@@ -72,11 +76,28 @@ export async function approveReview(
 /** Rejects a held review; nothing is written to the contact. Same errors as `approveReview`, except `Busy`. */
 export async function rejectReview(deps: FirmSyncDeps, id: string): Promise<ReviewDecision> {
   const review = await heldReview(deps, id);
-  await deps.store.transaction({ firmWrites: false }, (tx) => tx.resolveReviews([review.id], 'rejected'));
-  return { review: { ...review, state: 'rejected' }, applied: [], kept: [], upOutcome: null };
+  const resolved = await deps.store.transaction({ firmWrites: false }, (tx) =>
+    resolve(tx, review, 'rejected'),
+  );
+  return { review: resolved, applied: [], kept: [], upOutcome: null };
 }
 
-async function applyUpdate(tx: FirmTx, review: FirmReview, actor: string): Promise<ReviewDecision> {
+/**
+ * Marks a held review decided and returns it as stored (state and time of the decision). Two
+ * administrators deciding at once: the second finds it decided already and changes nothing.
+ */
+async function resolve(tx: FirmTx, review: FirmReview, state: 'approved' | 'rejected'): Promise<FirmReview> {
+  const resolved = await tx.resolveReviews([review.id], state);
+  const stored = await tx.getReview(review.id);
+  if (resolved === 0 || stored === null) {
+    throw new LiaisonError('PreconditionFailed', `review ${review.id} is already ${stored?.state ?? 'gone'}`);
+  }
+  return stored;
+}
+
+type Applied = Omit<ReviewDecision, 'review'>;
+
+async function applyUpdate(tx: FirmTx, review: FirmReview, actor: string): Promise<Applied> {
   const [uc] = await tx.userContacts([review.userContactId]);
   if (uc === undefined || uc.base === null || uc.firmContactId !== review.firmContactId) {
     throw new LiaisonError(
@@ -101,6 +122,7 @@ async function applyUpdate(tx: FirmTx, review: FirmReview, actor: string): Promi
       {
         id: uc.id,
         user: uc.user,
+        read: uc.contact,
         contact: withFirmValues(uc.contact, take),
         base: { ...uc.base, ...take },
         expectedSeq: uc.changeSeq,
@@ -125,8 +147,7 @@ async function applyUpdate(tx: FirmTx, review: FirmReview, actor: string): Promi
       null,
     );
   }
-  await tx.resolveReviews([review.id], 'approved');
-  return { review: { ...review, state: 'approved' }, applied, kept, upOutcome: null };
+  return { applied, kept, upOutcome: null };
 }
 
 async function takeUp(
@@ -135,7 +156,7 @@ async function takeUp(
   user: FirmUser,
   review: FirmReview,
   actor: string,
-): Promise<ReviewDecision> {
+): Promise<Applied> {
   const [uc] = await tx.userContacts([review.userContactId]);
   if (uc === undefined)
     throw new LiaisonError('PreconditionFailed', `the contact of review ${review.id} is gone`);
@@ -143,13 +164,7 @@ async function takeUp(
   // The administrator's approval overrides a detachment, not the private flag (checked by the planner).
   const plan = await planUpBatch(tx, stepContext(deps, null, false), asFirm, [{ ...uc, detached: false }]);
   await applyUpPlan(tx, plan, null, actor);
-  await tx.resolveReviews([review.id], 'approved');
-  return {
-    review: { ...review, state: 'approved' },
-    applied: [],
-    kept: [],
-    upOutcome: plan.outcomes[0]?.kind ?? null,
-  };
+  return { applied: [], kept: [], upOutcome: plan.outcomes[0]?.kind ?? null };
 }
 
 async function heldReview(deps: FirmSyncDeps, id: string): Promise<FirmReview> {

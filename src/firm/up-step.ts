@@ -1,16 +1,35 @@
 /**
  * The up step: user contacts created or changed since the user's up cursor flow to firm
- * contacts. Streams each user's changes in bounded batches, one transaction per batch (the
- * batch's writes and the cursor move together), and matches by indexed lookups of the batch's
- * keys only, never by reading the firm list.
+ * contacts. Matching is by indexed lookups of a batch's keys only, never by reading the firm
+ * list.
+ *
+ * Users with a few changes (the usual run: a handful of edits each) are taken together, a group
+ * per transaction: their plans are made one after the other, each seeing the firm contacts the
+ * ones before it would create or change (`PlannedFirm`), and written at once — an incremental
+ * run then costs a few statements per group, not per user. A user with more changes (the first
+ * run, a mass import) is streamed on their own in bounded batches, each batch in one transaction
+ * with the cursor move. Either way a database error fails one user only: a failed group is rolled
+ * back and taken again user by user.
  */
 import type { FirmContactId, FirmItemId } from '../domain/ids.js';
-import { emptyUserReport, type FirmUserReport, tallyUp } from './firm-report.js';
+import { emptyUserReport, type FirmUserReport, settleOutcome, tallyUp } from './firm-report.js';
 import type { FirmUser, UserContactLink } from './firm-types.js';
 import { firmMatchKeys } from './match-keys.js';
 import { planUp, type UpPlan } from './plan-up.js';
-import type { FirmTx } from './ports.js';
-import { FIRM_SYNC_ACTOR, newFirmIdOf, type StepContext, underLease } from './step-context.js';
+import { mergeFirmWrites, PlannedFirm } from './planned-firm.js';
+import type { FirmReads, FirmTx } from './ports.js';
+import {
+  FIRM_SYNC_ACTOR,
+  newFirmIdOf,
+  type StepContext,
+  settle,
+  type UserEntry,
+  underLease,
+  underLeases,
+} from './step-context.js';
+
+/** A user with at most this many changes is taken in a group with others. */
+export const FEW_CHANGES = 10;
 
 /** Runs the up step for every user in `users`; returns one report per user. */
 export async function runUpStep(ctx: StepContext, users: readonly FirmUser[]): Promise<FirmUserReport[]> {
@@ -20,24 +39,39 @@ export async function runUpStep(ctx: StepContext, users: readonly FirmUser[]): P
   const upto = await store.currentSeq();
   const cursors = await store.cursors(users.map((u) => u.id));
   const cursorOf = (u: FirmUser) => cursors.get(u.id)?.up ?? 0;
-  const changed = await store.usersWithChanges(
-    users.filter((u) => cursorOf(u) < upto).map((u) => u.id),
-    upto,
-  );
+  const behind = users.filter((u) => cursorOf(u) < upto).map((u) => u.id);
+  const changed = await store.usersWithChanges(behind, upto);
+  const few = Math.min(FEW_CHANGES, ctx.batchSize);
+  const many = await store.usersWithManyChanges([...changed], upto, few);
+  // Groups of users with few changes: at most `batchSize` contacts per transaction.
+  const groupSize = Math.max(1, Math.floor(ctx.batchSize / few));
   const reports: FirmUserReport[] = [];
   const idle: FirmUser[] = [];
+  let group: UserEntry[] = [];
+  const flush = async () => {
+    if (group.length > 0) await upGroup(ctx, group, cursorOf, upto);
+    group = [];
+  };
+  // In the users' order, so that a run matches as it always did: who creates, who connects.
   for (const user of users) {
     const report = emptyUserReport(user.login, 'up', ctx.dryRun);
     reports.push(report);
-    const cursor = cursorOf(user);
     if (!changed.has(user.id)) {
       // Nothing to take: no lease needed, and the cursor moves on so later scans start later.
       report.outcome = 'unchanged';
-      if (cursor < upto) idle.push(user);
+      if (cursorOf(user) < upto) idle.push(user);
       continue;
     }
-    await underLease(ctx, user, report, () => upForUser(ctx, user, cursor, upto, report));
+    if (!many.has(user.id)) {
+      group.push({ user, report });
+      if (group.length >= groupSize) await flush();
+      continue;
+    }
+    await flush();
+    await underLease(ctx, user, report, () => upForUser(ctx, user, cursorOf(user), upto, report));
   }
+  await flush();
+  for (const r of reports) settleOutcome(r);
   if (!ctx.dryRun && idle.length > 0) {
     await store.advanceCursors(
       idle.map((u) => u.id),
@@ -48,6 +82,85 @@ export async function runUpStep(ctx: StepContext, users: readonly FirmUser[]): P
   return reports;
 }
 
+/** One user's plan in a group: where their batch ended, and whether more may follow. */
+interface Planned {
+  readonly entry: UserEntry;
+  readonly plan: UpPlan;
+  readonly last: number;
+  readonly full: boolean;
+}
+
+/**
+ * Takes a group of users in one transaction. When it fails, nothing of it stands, and each user
+ * is taken again alone, so that an error fails only the user it belongs to.
+ */
+async function upGroup(
+  ctx: StepContext,
+  entries: readonly UserEntry[],
+  cursorOf: (u: FirmUser) => number,
+  upto: number,
+): Promise<void> {
+  await underLeases(ctx, entries, async (held) => {
+    let done: Planned[];
+    try {
+      done = await ctx.deps.store.transaction({ firmWrites: true }, (tx) =>
+        upGroupIn(tx, ctx, held, cursorOf, upto),
+      );
+    } catch {
+      for (const e of held)
+        await settle(e.report, () => upForUser(ctx, e.user, cursorOf(e.user), upto, e.report));
+      return;
+    }
+    for (const d of done) tallyUp(d.entry.report, d.plan);
+    // A user whose batch filled up (a batch size below FEW_CHANGES): the rest alone.
+    for (const d of done.filter((p) => p.full)) {
+      await settle(d.entry.report, () => upForUser(ctx, d.entry.user, d.last, upto, d.entry.report));
+    }
+  });
+}
+
+async function upGroupIn(
+  tx: FirmTx,
+  ctx: StepContext,
+  held: readonly UserEntry[],
+  cursorOf: (u: FirmUser) => number,
+  upto: number,
+): Promise<Planned[]> {
+  // Plans of the group see each other's firm contacts before any is written.
+  const planned = new PlannedFirm();
+  const reads = planned.over(ctx.planned?.over(tx) ?? tx);
+  const done: Planned[] = [];
+  for (const entry of held) {
+    const batch = await tx.changedUserContacts(entry.user.id, cursorOf(entry.user), upto, ctx.batchSize);
+    const last = batch.at(-1);
+    if (last === undefined) continue;
+    const plan = await planUpBatch(tx, ctx, entry.user, batch, reads);
+    planned.record(plan.firmWrites);
+    done.push({ entry, plan, last: last.changeSeq, full: batch.length === ctx.batchSize });
+  }
+  const firmWrites = mergeFirmWrites(done.map((d) => d.plan.firmWrites));
+  if (ctx.dryRun) ctx.planned?.record(firmWrites);
+  else {
+    const complete = held.filter((e) => !done.some((d) => d.entry === e && d.full)).map((e) => e.user.id);
+    await tx.setCursors(complete, 'up', upto);
+    for (const d of done.filter((p) => p.full)) await tx.setCursors([d.entry.user.id], 'up', d.last);
+    await applyUpPlan(
+      tx,
+      {
+        firmWrites,
+        links: done.flatMap((d) => d.plan.links),
+        bases: done.flatMap((d) => d.plan.bases),
+        reviews: done.flatMap((d) => d.plan.reviews),
+        journal: done.flatMap((d) => d.plan.journal),
+        outcomes: [],
+      },
+      ctx.runId,
+    );
+  }
+  return done;
+}
+
+/** One user alone, batch after batch from `cursor`, each batch in a transaction with its cursor move. */
 async function upForUser(
   ctx: StepContext,
   user: FirmUser,
@@ -56,24 +169,23 @@ async function upForUser(
   report: FirmUserReport,
 ): Promise<void> {
   let after = cursor;
-  let seen = 0;
   for (;;) {
     const done = await ctx.deps.store.transaction({ firmWrites: true }, async (tx) => {
       const batch = await tx.changedUserContacts(user.id, after, upto, ctx.batchSize);
       const last = batch.at(-1);
       if (last === undefined) return null;
-      const plan = await planUpBatch(tx, ctx, user, batch);
+      const plan = await planUpBatch(tx, ctx, user, batch, ctx.planned?.over(tx) ?? tx);
       const full = batch.length === ctx.batchSize;
-      if (!ctx.dryRun) {
+      if (ctx.dryRun) ctx.planned?.record(plan.firmWrites);
+      else {
         // The cursor moves with the batch: a failed batch leaves it where the last good one put it.
-        await tx.setCursor(user.id, 'up', full ? last.changeSeq : upto);
+        await tx.setCursors([user.id], 'up', full ? last.changeSeq : upto);
         await applyUpPlan(tx, plan, ctx.runId);
       }
       return { plan, last: last.changeSeq, full };
     });
     if (done !== null) {
       tallyUp(report, done.plan);
-      seen += done.plan.outcomes.length;
       after = done.last;
     }
     if (done === null || !done.full) {
@@ -82,19 +194,20 @@ async function upForUser(
       break;
     }
   }
-  if (seen === 0) report.outcome = 'unchanged';
 }
 
 /**
  * Reads what the planner needs for a batch — the connected firm contacts, the candidates of the
- * batch's match keys, earlier new-contact reviews — and plans it. `preferences` overrides the
- * user's (an approved new-contact review is taken up as `firm`).
+ * batch's match keys (through `lookups`: the stored firm contacts, or those with the ones planned
+ * before), earlier new-contact reviews — and plans it. The user's preferences may be overridden
+ * (an approved new-contact review is taken up as `firm`).
  */
 export async function planUpBatch(
   tx: FirmTx,
   ctx: StepContext,
   user: FirmUser,
   batch: readonly UserContactLink[],
+  lookups: Pick<FirmReads, 'firmContacts' | 'firmIdsByEmail' | 'firmIdsByName'> = tx,
 ): Promise<UpPlan> {
   const fresh = batch.filter((c) => c.firmContactId === null && !c.contact.private && !c.detached);
   const emails = new Set<string>();
@@ -106,12 +219,12 @@ export async function planUpBatch(
       if (keys.name !== '') names.add(keys.name);
     }
   }
-  const byEmail = await tx.firmIdsByEmail([...emails]);
-  const byName = await tx.firmIdsByName([...names]);
+  const byEmail = await lookups.firmIdsByEmail([...emails]);
+  const byName = await lookups.firmIdsByName([...names]);
   const ids = new Set<FirmContactId>();
   for (const c of batch) if (c.firmContactId !== null) ids.add(c.firmContactId);
   for (const list of [...byEmail.values(), ...byName.values()]) for (const id of list) ids.add(id);
-  const firm = await tx.firmContacts([...ids]);
+  const firm = await lookups.firmContacts([...ids]);
   const asked = new Set<FirmItemId>();
   if (user.preferences.newContacts === 'ask' && fresh.length > 0) {
     for (const r of await tx.reviewsOf(fresh.map((c) => c.id))) {
@@ -147,4 +260,5 @@ export async function applyUpPlan(
   await tx.journal(plan.journal, actor, runId);
   await tx.writeFirmContacts(plan.firmWrites);
   await tx.writeLinks(plan.links);
+  await tx.writeBases(plan.bases);
 }

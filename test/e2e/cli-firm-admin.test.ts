@@ -100,6 +100,34 @@ describe('liaison firm administration on vdir mailboxes', () => {
     expect(left.map((e) => [e.connected, e.possibleDuplicate])).toEqual([[2, false]]);
   });
 
+  it('undoes the deletion: Carol’s copy is connected again and her edit goes up', async () => {
+    const [deletion] = (await cli.journal(['--user', 'carol'])).filter((l) => l.action === 'disconnect');
+    expect(deletion).toMatchObject({ reason: 'firm-delete', note: 'firm contact deleted' });
+    const eve = deletion!.firmContactId!;
+    const entry = (await cli.journal(['--firm-contact', eve])).find((l) => l.action === 'firm-delete')!;
+    const text = await cli.ok(['journal', 'undo', entry.id]);
+    expect(text).toContain(`1 user contact(s) connected to firm contact ${eve} again`);
+    expect(text).toMatch(/1 of them edited while disconnected: the next firm-sync up step takes those edits/);
+    const cycle = await cli.cleanCycle();
+    expect(stepOf(cycle.up.json, 'carol', 'up').counts).toMatchObject({ firmUpdated: 1, firmCreated: 0 });
+    const back = await cli.firmShow(eve);
+    expect(back.fields.title).toBe('Engineer');
+    expect(back.connected.map((c) => c.login)).toEqual(['carol']);
+    const relink = (await cli.journal(['--user', 'carol'])).find((l) => l.action === 'connect');
+    expect(relink).toMatchObject({ reason: 'undo', note: `undo of ${entry.id}`, firmContactId: eve });
+  });
+
+  it('says in the journal why each contact was connected', async () => {
+    const tom = await cli.firmOne('tom@acme');
+    const connects = (await cli.journal(['--firm-contact', tom.id])).filter((l) => l.action === 'connect');
+    expect(connects.map((l) => [l.login, l.reason, l.note]).sort()).toEqual([
+      ['alice', 'created', 'no match: new firm contact'],
+      ['bob', 'email', 'matched by e-mail address tom@acme.example'],
+    ]);
+    const text = await cli.ok(['journal', '--firm-contact', tom.id]);
+    expect(text).toMatch(/connect \(up\)\s+bob\s.*matched by e-mail address tom@acme\.example/);
+  });
+
   it('journals what firm sync changed, and an undo restores the value everywhere', async () => {
     const tom = await cli.firmOne('tom@acme');
     cli.edit('alice', 'UID:a-tom', (t) => t.replace('TEL:+44 1', 'TEL:+44 2'));

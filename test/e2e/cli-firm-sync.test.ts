@@ -129,6 +129,13 @@ describe('liaison firm-sync on vdir mailboxes', () => {
 
   it('a phone number changed in Alice’s mailbox reaches Bob’s; Bob’s own note stays', async () => {
     cli.edit('bob', 'UID:bob-tom', addLine('NOTE:Met him at the golf club'));
+    // Bob's note is his own: the up step reads his changed contact and has nothing to carry,
+    // which it reports as mailbox sync reports an unchanged collection.
+    expect((await cli.mailboxSync('contacts')).code).toBe(0);
+    const noted = await cli.run(['firm-sync', '--step', 'up']);
+    expect(noted.code).toBe(0);
+    expect(noted.stdout).toMatch(/^ {2}bob up: unchanged$/m);
+    expect(noted.stdout).not.toMatch(/synced/);
     await cli.cleanCycle();
     cli.edit('alice', 'UID:alice-tom', (t) => t.replace('+44 20 7946 0001', '+44 20 7946 0999'));
     // Alice also edits her private contact: it still never reaches the firm list.
@@ -180,6 +187,8 @@ describe('liaison firm-sync on vdir mailboxes', () => {
       login: string;
       state: string;
       proposed: Record<string, unknown>;
+      createdAt: string;
+      resolvedAt: string | null;
     }
     const held = await cli.json<Review[]>(['review', 'list', '--user', 'bob']);
     expect(held.map((r) => [r.login, r.kind, r.state]).sort()).toEqual([
@@ -196,8 +205,10 @@ describe('liaison firm-sync on vdir mailboxes', () => {
       3,
     );
 
-    const approved = await cli.json<{ applied: string[] }>(['review', 'approve', update.id]);
+    const approved = await cli.json<{ applied: string[]; review: Review }>(['review', 'approve', update.id]);
     expect(approved.applied).toEqual(['title']);
+    expect(approved.review).toMatchObject({ id: update.id, state: 'approved' });
+    expect(approved.review.resolvedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect((await cli.contacts('bob')).find((c) => c.uid === 'bob-tom')?.title).toBe('Partner');
     expect((await cli.mailboxSync('both')).code).toBe(0);
     expect(cli.file('bob', 'UID:bob-tom')).toContain('TITLE:Partner');
@@ -217,6 +228,8 @@ describe('liaison firm-sync on vdir mailboxes', () => {
     expect(await cli.firmList('vale')).toEqual([]);
     const all = await cli.json<Review[]>(['review', 'list', '--all']);
     expect(all.map((r) => r.state).sort()).toEqual(['approved', 'approved', 'rejected']);
+    // Each decision is stamped with its time, approved or rejected.
+    for (const r of all) expect(r.resolvedAt !== null && r.resolvedAt >= r.createdAt, r.id).toBe(true);
     await cli.ok(['user', 'set', 'bob', '--updates', 'auto', '--new-contacts', 'firm']);
   });
 

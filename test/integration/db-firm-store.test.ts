@@ -160,6 +160,7 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
     const both = [c1!, stale].map((c) => ({
       id: c.id,
       user: ada,
+      read: c.contact,
       contact: { ...c.contact, title: 'Countess' },
       base: null,
       expectedSeq: c.changeSeq,

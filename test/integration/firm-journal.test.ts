@@ -5,7 +5,7 @@ import { isLiaisonError } from '../../src/domain/errors.js';
 import { asUid, type FirmContactId } from '../../src/domain/ids.js';
 import { deleteFirmContact, getFirmContact } from '../../src/firm/firm-contacts-service.js';
 import { listJournal, undoJournal } from '../../src/firm/journal-service.js';
-import { FirmWorld } from '../support/firm-sync-deps.js';
+import { FirmWorld, phone } from '../support/firm-sync-deps.js';
 import { DIALECTS, useTestDatabase } from '../support/test-database.js';
 
 function tom(uid: string, over: Partial<Contact> = {}): Contact {
@@ -145,18 +145,67 @@ describe.each(DIALECTS)('firm sync journal (%s)', (dialect) => {
     expect((await failure(undoJournal(w.deps, 'no-such-entry'))).kind).toBe('Usage');
   });
 
-  it('undoes a deletion: the firm contact comes back, then its connections one by one', async () => {
+  it('undoes a deletion: the firm contact comes back with the connections the deletion cut', async () => {
     const { w, a, b, firm } = await connected();
     await deleteFirmContact(w.deps, firm);
     const lines = await listJournal(w.deps, { firmContactId: firm, limit: 3 });
-    expect(lines.map((l) => l.action)).toEqual(['firm-delete', 'disconnect', 'disconnect']);
-    await undoJournal(w.deps, lines[0]!.id);
+    expect(lines.map((l) => [l.action, l.reason])).toEqual([
+      ['firm-delete', null],
+      ['disconnect', 'firm-delete'],
+      ['disconnect', 'firm-delete'],
+    ]);
+    const undone = await undoJournal(w.deps, lines[0]!.id);
+    expect(undone).toMatchObject({ pendingUp: [] });
+    expect([...undone.reconnected].sort()).toEqual([a, b].sort());
     expect((await getFirmContact(w.deps, firm)).contact.title).toBe('Associate');
-    for (const d of lines.slice(1)) await undoJournal(w.deps, d.id);
     expect(await w.linkOf(a)).toBe(firm);
     expect(await w.linkOf(b)).toBe(firm);
+    const relinks = (await listJournal(w.deps, { firmContactId: firm, limit: 3 })).filter(
+      (l) => l.action === 'connect',
+    );
+    expect(relinks.map((l) => [l.reason, l.note])).toEqual([
+      ['undo', `undo of ${lines[0]!.id}`],
+      ['undo', `undo of ${lines[0]!.id}`],
+    ]);
+    // The deletion's disconnections are undone with it: one by one there is nothing left to undo.
+    expect((await failure(undoJournal(w.deps, lines[1]!.id))).kind).toBe('PreconditionFailed');
     await w.edit(a, { title: 'Partner' });
     await w.run();
     expect((await w.contact(b)).title).toBe('Partner');
+  });
+
+  it('undoing a deletion takes up the edits made to the copies meanwhile, field by field', async () => {
+    const { w, a, b, firm } = await connected();
+    await deleteFirmContact(w.deps, firm);
+    const [deletion] = await listJournal(w.deps, { firmContactId: firm, limit: 1 });
+    // While the firm contact is gone, Alice edits her copy and a run passes it by (detached).
+    await w.edit(a, { title: 'Partner', phones: [phone('555')] });
+    const passed = await w.run();
+    expect(passed.totals).toMatchObject({ firmCreated: 0, keptPrivate: 1 });
+    const undone = await undoJournal(w.deps, deletion!.id);
+    expect(undone.pendingUp).toEqual([a]);
+    // The next cycle takes Alice's edit to the firm contact, then to Bob's copy.
+    const next = await w.run();
+    expect(next.totals).toMatchObject({ firmCreated: 0, firmUpdated: 1, userContactsUpdated: 1 });
+    const restored = await getFirmContact(w.deps, firm);
+    expect(restored.contact).toMatchObject({ title: 'Partner', phones: [phone('555')] });
+    expect(restored.firmContact.provenance.title).toMatchObject({ user: 'alice', run: next.runId });
+    expect(await w.contact(b)).toMatchObject({ title: 'Partner', phones: [phone('555')] });
+    expect(await w.contact(a)).toMatchObject({ title: 'Partner', phones: [phone('555')] });
+  });
+
+  it('undoing a deletion leaves out a copy deleted or made private since', async () => {
+    const { w, a, b, firm } = await connected();
+    const c = await w.add('carol', tom('c1'));
+    await w.run();
+    expect(await w.linkOf(c)).toBe(firm);
+    await deleteFirmContact(w.deps, firm);
+    const [deletion] = await listJournal(w.deps, { firmContactId: firm, limit: 1 });
+    await w.contacts.delete(b);
+    await w.edit(c, { private: true });
+    const undone = await undoJournal(w.deps, deletion!.id);
+    expect(undone.reconnected).toEqual([a]);
+    expect(await w.linkOf(a)).toBe(firm);
+    expect(await w.linkOf(c)).toBeNull();
   });
 });

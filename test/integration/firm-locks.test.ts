@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createFirmStore } from '../../src/db/firm-sync-store.js';
 import { LockRepo } from '../../src/db/lock-repo.js';
 import { type Contact, emptyContact } from '../../src/domain/contact.js';
-import { asUid, type UserId } from '../../src/domain/ids.js';
+import { asUid, type FirmItemId, type UserId } from '../../src/domain/ids.js';
 import { BUSY_REASON, firmExitCode } from '../../src/firm/firm-report.js';
 import type { FirmStore, FirmTx } from '../../src/firm/ports.js';
 import { EXIT } from '../../src/sync/report.js';
@@ -46,6 +46,34 @@ function failingStore(real: FirmStore, user: () => UserId, nth: number): FirmSto
           if (mine && ++batches === nth) throw new Error('injected: the database went away mid-batch');
           return result;
         });
+    },
+  });
+}
+
+/** The real store, except that `method` of every transaction fails whenever `when` holds for its argument. */
+function failingWrite<K extends 'writeLinks' | 'writeUserContacts'>(
+  real: FirmStore,
+  method: K,
+  when: (arg: Parameters<FirmTx[K]>[0]) => boolean,
+): FirmStore {
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop !== 'transaction') return Reflect.get(target, prop, receiver);
+      return <T>(options: { readonly firmWrites: boolean }, fn: (tx: FirmTx) => Promise<T>) =>
+        target.transaction(options, (tx) =>
+          fn(
+            new Proxy(tx, {
+              get(t, p, r) {
+                const value = Reflect.get(t, p, r);
+                if (p !== method) return typeof value === 'function' ? value.bind(t) : value;
+                return (arg: Parameters<FirmTx[K]>[0]) => {
+                  if (when(arg)) throw new Error(`injected: ${method} failed`);
+                  return (value as (a: typeof arg) => unknown).call(t, arg);
+                };
+              },
+            }),
+          ),
+        );
     },
   });
 }
@@ -109,6 +137,92 @@ describe.each(DIALECTS)('firm sync and the per-user leases (%s)', (dialect) => {
     expect(report.users[0]).toMatchObject({ outcome: 'synced' });
     expect(await w.linkOf(b)).not.toBeNull();
     expect(await new LockRepo(database()).holder(bob)).toBeNull();
+  });
+
+  it('users taken together: one user’s database error fails that user only, in either step', async () => {
+    const base = new FirmWorld(database());
+    const ids = new Map<string, FirmItemId>();
+    for (const login of ['alice', 'bob', 'carol', 'dave']) {
+      ids.set(login, await base.add(login, person(`${login}-p`, 'p@x.example')));
+    }
+    const real = createFirmStore(database());
+    const bobs = ids.get('bob')!;
+    const up = new FirmWorld(
+      database(),
+      firmDeps(database(), {
+        store: failingWrite(real, 'writeLinks', (links) => links.some((l) => l.userContactId === bobs)),
+      }),
+    );
+    const first = await up.run('up');
+    expect(first.users.map((u) => [u.user, u.outcome])).toEqual([
+      ['alice', 'synced'],
+      ['bob', 'failed'],
+      ['carol', 'synced'],
+      ['dave', 'synced'],
+    ]);
+    expect(first.users[1]?.reason).toContain('injected');
+    expect(first.totals).toMatchObject({ firmCreated: 1, connected: 2 });
+    const firm = await base.linkOf(ids.get('alice')!);
+    expect(await base.linkOf(ids.get('carol')!)).toBe(firm);
+    expect(await base.linkOf(bobs)).toBeNull();
+    // Bob's part left nothing behind, and the next run takes it.
+    expect((await real.cursors([base.users.get('bob')!])).get(base.users.get('bob')!)?.up ?? 0).toBe(0);
+    expect((await base.run('up')).users.map((u) => u.outcome)).toEqual([
+      'unchanged',
+      'synced',
+      'unchanged',
+      'unchanged',
+    ]);
+    expect(await base.linkOf(bobs)).toBe(firm);
+
+    // The down step: Alice's title goes to the others; Carol's copy cannot be written.
+    await base.edit(ids.get('alice')!, { title: 'Partner' });
+    await base.run('up');
+    const carols = ids.get('carol')!;
+    const down = new FirmWorld(
+      database(),
+      firmDeps(database(), {
+        store: failingWrite(real, 'writeUserContacts', (writes) => writes.some((w) => w.id === carols)),
+      }),
+    );
+    const report = await down.run('down');
+    expect(report.users.map((u) => [u.user, u.outcome])).toEqual([
+      ['alice', 'unchanged'],
+      ['bob', 'synced'],
+      ['carol', 'failed'],
+      ['dave', 'synced'],
+    ]);
+    expect(firmExitCode(report)).toBe(EXIT.failed);
+    expect((await base.contact(bobs)).title).toBe('Partner');
+    expect((await base.contact(ids.get('dave')!)).title).toBe('Partner');
+    expect((await base.contact(carols)).title).toBe('');
+    await base.run('down');
+    expect((await base.contact(carols)).title).toBe('Partner');
+  });
+
+  it('users taken together: one held by another sync is skipped, the others are taken', async () => {
+    const w = new FirmWorld(database());
+    const ids = new Map<string, FirmItemId>();
+    for (const login of ['alice', 'bob', 'carol']) {
+      ids.set(login, await w.add(login, person(`${login}-p`, 'p@x.example')));
+    }
+    await w.run();
+    await w.edit(ids.get('alice')!, { title: 'Partner' });
+    await w.run('up');
+    const locks = new LockRepo(database());
+    const bob = w.users.get('bob')!;
+    expect(await locks.tryAcquire(bob, 'mailbox-sync@elsewhere', 60_000)).toBe(true);
+    const report = await w.run('down');
+    expect(report.users.map((u) => [u.user, u.outcome, u.reason])).toEqual([
+      ['alice', 'unchanged', null],
+      ['bob', 'skipped', BUSY_REASON],
+      ['carol', 'synced', null],
+    ]);
+    expect(await locks.holder(bob)).toBe('mailbox-sync@elsewhere');
+    expect(await locks.holder(w.users.get('carol')!)).toBeNull();
+    await locks.release(bob, 'mailbox-sync@elsewhere');
+    await w.run('down');
+    expect((await w.contact(ids.get('bob')!)).title).toBe('Partner');
   });
 
   it('a database error in a user’s batch rolls back that batch; the next user is synced', async () => {

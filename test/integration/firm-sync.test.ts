@@ -4,6 +4,7 @@ import { type Contact, emptyContact } from '../../src/domain/contact.js';
 import { isLiaisonError } from '../../src/domain/errors.js';
 import { asUid } from '../../src/domain/ids.js';
 import { firmExitCode } from '../../src/firm/firm-report.js';
+import { listJournal } from '../../src/firm/journal-service.js';
 import { runFirmSync } from '../../src/firm/run-firm-sync.js';
 import { parseVCard } from '../../src/formats/vcard.js';
 import { FirmWorld, phone } from '../support/firm-sync-deps.js';
@@ -205,6 +206,92 @@ describe.each(DIALECTS)('firm sync (%s)', (dialect) => {
     expect(await w.linkOf(a)).toBeNull();
     expect(await w.deps.store.searchFirmContacts(null, 10)).toEqual([]);
     expect((await w.run('up')).totals.firmCreated).toBe(1);
+  });
+
+  it('a dry run of a first up step reports what the real run does: copies matched across users', async () => {
+    const w = world();
+    // Four users know Tom (by e-mail, or by name only), one pair shares an e-mail address
+    // across an addition, and Ann is a namesake of nobody; one of them has more contacts than
+    // a group takes, so that both ways through the step are planned.
+    await w.add('alice', tom('a1'));
+    await w.add('bob', tom('b1', { emails: [{ types: [], value: 'TOM@acme.example' }] }));
+    await w.add('carol', tom('c1', { emails: [] }));
+    for (let i = 0; i < 12; i++) {
+      await w.add('dave', { ...tom(`d${i}`), emails: [{ types: [], value: `p${i}@x.example` }] });
+    }
+    await w.add('dave', tom('d-tom', { phones: [phone('777')] }));
+    await w.add('erin', tom('e1', { emails: [{ types: [], value: 'p3@x.example' }] }));
+    const dry = await w.run('up', { dryRun: true });
+    expect(await w.deps.store.searchFirmContacts(null, 100)).toEqual([]);
+    const real = await w.run('up');
+    const countsOf = (r: typeof real) => r.users.map((u) => [u.user, u.outcome, u.counts]);
+    expect(countsOf(dry)).toEqual(countsOf(real));
+    expect(dry.totals).toEqual(real.totals);
+    expect(real.totals).toMatchObject({ firmCreated: 13, connected: 4 });
+  });
+
+  it('the next up step does not read back what the down step wrote, unless a user edit waits', async () => {
+    const w = world();
+    const a = await w.add('alice', tom('a1'));
+    const b = await w.add('bob', tom('b1'));
+    await w.run();
+    const bob = w.users.get('bob')!;
+    const upCursor = async () => (await w.deps.store.cursors([bob])).get(bob)!.up;
+    const seqOf = async (id: typeof b) => (await w.deps.store.userContacts([id]))[0]!.changeSeq;
+
+    await w.edit(a, { title: 'Partner' });
+    await w.run('up');
+    await w.run('down');
+    expect((await w.contact(b)).title).toBe('Partner');
+    // Bob had nothing waiting: his up cursor moved past the down step's write of his contact.
+    expect(await upCursor()).toBeGreaterThanOrEqual(await seqOf(b));
+
+    // Bob edits his copy's phone before the down step brings Alice's next change: his edit
+    // waits for the up step, so the cursor stays, and the edit goes up next run.
+    await w.edit(a, { title: 'Senior Partner' });
+    await w.run('up');
+    await w.edit(b, { phones: [phone('999')] });
+    await w.run('down');
+    expect(await w.contact(b)).toMatchObject({ title: 'Senior Partner', phones: [phone('999')] });
+    expect(await upCursor()).toBeLessThan(await seqOf(b));
+    const next = await w.run();
+    expect(next.users.find((u) => u.user === 'bob' && u.step === 'up')?.counts.firmUpdated).toBe(1);
+    expect(await w.contact(a)).toMatchObject({ phones: [phone('999')] });
+  });
+
+  it('says unchanged for a user whose changes come to nothing, as mailbox sync does', async () => {
+    const w = world();
+    const a = await w.add('alice', tom('a1'));
+    await w.add('bob', tom('b1'));
+    await w.run();
+    // Alice saves her contact unchanged in a field firm sync does not share: nothing goes up.
+    await w.edit(a, { note: 'met at the conference' });
+    const report = await w.run('up');
+    expect(report.users.map((u) => [u.user, u.outcome])).toEqual([
+      ['alice', 'unchanged'],
+      ['bob', 'unchanged'],
+    ]);
+  });
+
+  it('journals why a contact was connected: e-mail, name and organization, created, possible duplicate', async () => {
+    const w = world();
+    const a = await w.add('alice', tom('a1'));
+    const b = await w.add('bob', tom('b1', { emails: [{ types: [], value: ' Tom@ACME.example' }] }));
+    const c = await w.add('carol', tom('c1', { emails: [] }));
+    // A namesake: same name and organization, another address.
+    const d = await w.add('dave', tom('d1', { emails: [{ types: [], value: 'thomas@elsewhere.example' }] }));
+    const report = await w.run('up');
+    const lines = await listJournal(w.deps, { runId: report.runId });
+    const connect = (id: string) => lines.find((l) => l.action === 'connect' && l.userContactId === id);
+    expect(connect(a)).toMatchObject({ reason: 'created', note: 'no match: new firm contact' });
+    expect(connect(b)).toMatchObject({ reason: 'email', note: 'matched by e-mail address tom@acme.example' });
+    expect(connect(c)).toMatchObject({
+      reason: 'name-organization',
+      note: 'matched by name "tom smith" and organization "acme"',
+    });
+    expect(connect(d)?.reason).toBe('possible-duplicate');
+    expect(connect(d)?.note).toContain('no shared e-mail address');
+    expect(lines.filter((l) => l.action !== 'connect').every((l) => l.reason === null)).toBe(true);
   });
 
   it('limits a run to server groups, at most five', async () => {

@@ -68,6 +68,7 @@ export interface JournalRow {
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   note: string;
+  reason: string | null;
 }
 
 /** The four commands of one cycle, each with its exit code and report. */

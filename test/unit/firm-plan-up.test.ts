@@ -284,7 +284,8 @@ describe('planUp: connected contacts', () => {
       before: { phones: [{ types: ['work'], value: '111' }] },
       after: { phones: [{ types: ['work'], value: '222' }] },
     });
-    expect(p.links[0]?.base).toEqual(firmFieldsOf(mine));
+    expect(p.links).toEqual([]);
+    expect(p.bases).toEqual([{ userContactId: 'c1', firmContactId: f.id, base: firmFieldsOf(mine) }]);
   });
 
   it('two users adding a phone each: both numbers stay', () => {
