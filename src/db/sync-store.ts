@@ -115,7 +115,12 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     return rows.map(toStatusEntry);
   }
 
-  async loadChanged(user: UserId, kind: CollectionKind, hrefs: readonly Href[]): Promise<FirmDelta<T>> {
+  async loadChanged(
+    user: UserId,
+    kind: CollectionKind,
+    hrefs: readonly Href[],
+    firmChanged: boolean,
+  ): Promise<FirmDelta<T>> {
     this.checkKind(kind);
     const db = this.database.db;
     const table = this.spec.table;
@@ -130,23 +135,35 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
         .execute();
       for (const r of rows) status.set(r.firm_id as FirmItemId, toStatusEntry(r));
     }
+    const paired = new Set([...status.values()].map((s) => s.href));
+    const newHrefs = hrefs.some((h) => !paired.has(h));
     // Pairs whose firm item was written since they were synced, or is gone: the join reads
-    // only index columns, so it costs little even for a large collection.
-    const stale = await sql<SyncStatusTable>`
-      select s.* from sync_status s
-      left join ${sql.table(table)} i on i.id = s.firm_id and i.user_id = s.user_id
-      where s.user_id = ${user} and s.kind = ${kind}
-        and (i.id is null or s.firm_revision is null or cast(i.change_seq as text) <> s.firm_revision)`.execute(
-      db,
-    );
+    // only index columns, so it costs little even for a large collection. With the counter
+    // unchanged only pairs of unknown revision can be stale.
+    const stale = firmChanged
+      ? await sql<SyncStatusTable>`
+          select s.* from sync_status s
+          left join ${sql.table(table)} i on i.id = s.firm_id and i.user_id = s.user_id
+          where s.user_id = ${user} and s.kind = ${kind}
+            and (i.id is null or s.firm_revision is null or cast(i.change_seq as text) <> s.firm_revision)`.execute(
+          db,
+        )
+      : await sql<SyncStatusTable>`
+          select * from sync_status
+          where user_id = ${user} and kind = ${kind} and firm_revision is null`.execute(db);
     for (const r of stale.rows) status.set(r.firm_id as FirmItemId, toStatusEntry(r));
-    // Firm items without a pair (new on the firm side, or left out of the mailbox), and the
-    // items of the pairs above.
-    const unpaired = await sql<{ id: string }>`
-      select i.id from ${sql.table(table)} i
-      left join sync_status s on s.user_id = i.user_id and s.kind = ${kind} and s.firm_id = i.id
-      where i.user_id = ${user} and s.firm_id is null`.execute(db);
-    const ids = [...new Set([...unpaired.rows.map((r) => r.id as FirmItemId), ...status.keys()])];
+    // Firm items without a pair (new on the firm side, or left out of the mailbox: a new
+    // mailbox item may match one), and the items of the pairs above.
+    const unpaired =
+      firmChanged || newHrefs
+        ? (
+            await sql<{ id: string }>`
+              select i.id from ${sql.table(table)} i
+              left join sync_status s on s.user_id = i.user_id and s.kind = ${kind} and s.firm_id = i.id
+              where i.user_id = ${user} and s.firm_id is null`.execute(db)
+          ).rows
+        : [];
+    const ids = [...new Set([...unpaired.map((r) => r.id as FirmItemId), ...status.keys()])];
     const items: FirmItem<T>[] = [];
     for (const chunk of chunks(ids)) {
       const rows = await itemDb(db)

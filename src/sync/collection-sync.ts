@@ -142,6 +142,7 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
           listed,
           token: express && changes ? state.token : null,
           changes,
+          firmChanged: firmCounter !== state.firmCounter,
         });
   if (applied === null || settings.dryRun) return;
   const { token, planned } = applied;
@@ -228,7 +229,13 @@ interface RoundsContext<T extends { readonly uid: Uid }> {
 async function applyInRounds<T extends { readonly uid: Uid }>(
   ctx: RoundsContext<T>,
   collection: MailboxCollection,
-  first: { listed: ItemRef[] | null; token: SyncToken | null; changes: ChangeSet | null },
+  first: {
+    listed: ItemRef[] | null;
+    token: SyncToken | null;
+    changes: ChangeSet | null;
+    /** The firm side's change counter moved since the last sync. */
+    firmChanged: boolean;
+  },
 ): Promise<{ token: SyncToken | null; planned: number } | null> {
   const { target, deps, settings, options, report, where } = ctx;
   const { user, kind } = target;
@@ -246,6 +253,8 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
       changes: asked,
       recovery,
       where,
+      // A later round re-reads after this run's own writes: no shortcut then.
+      firmChanged: round === 0 ? first.firmChanged : true,
     });
     if (round === 0) token = sides.token;
     const plan = planSync({

@@ -29,6 +29,8 @@ export interface GatherOptions {
   readonly changes: ChangeSet | null;
   /** Recovery ignores the status: every item is read and matched. */
   readonly recovery: boolean;
+  /** False when the firm side's change counter has not moved since the last sync. */
+  readonly firmChanged: boolean;
   /** Names the user and collection in quarantine reasons. */
   readonly where: string;
 }
@@ -57,7 +59,7 @@ export async function gatherSides<T extends { readonly uid: Uid }>(
         : null;
   if (changes) {
     const hrefs = [...changes.changed.map((c) => c.href), ...changes.removed];
-    const delta = await firm.loadChanged(target.user, target.kind, hrefs);
+    const delta = await firm.loadChanged(target.user, target.kind, hrefs, options.firmChanged);
     // A status without an etag (the server returned none) must be listed to learn it.
     if (!delta.missingEtags) return changedSides(collection, codec, changes, delta, options.where);
   }

@@ -106,8 +106,18 @@ export interface FirmSyncStore<T> {
    * was written since it was synced (or whose revision is unknown) or is gone; the firm items
    * of those pairs and every firm item without a status entry. Entries and items not
    * returned are unchanged on the firm side, so the planner has nothing to do for them.
+   *
+   * `firmChanged` false says the change counter has not moved since the last sync: no firm
+   * item was written or deleted since but by sync itself, so the store may skip looking for
+   * stale pairs, and for unpaired items unless an href of the change list is new to it
+   * (a new mailbox item is matched against them).
    */
-  loadChanged(user: UserId, kind: CollectionKind, hrefs: readonly Href[]): Promise<FirmDelta<T>>;
+  loadChanged(
+    user: UserId,
+    kind: CollectionKind,
+    hrefs: readonly Href[],
+    firmChanged: boolean,
+  ): Promise<FirmDelta<T>>;
   /** The current revision of each of these items that still exists (absent: deleted). */
   revisionsOf(
     user: UserId,

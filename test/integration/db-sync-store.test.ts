@@ -62,27 +62,32 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
     const user = await addUser();
     const ids = await store().commit(user, 'contacts', 'run-1', ['a', 'b', 'c', 'd', 'e'].map(created));
     const [a, b, c, d] = ids as [FirmItemId, FirmItemId, FirmItemId, FirmItemId];
-    const none = await store().loadChanged(user, 'contacts', []);
+    const none = await store().loadChanged(user, 'contacts', [], true);
     expect(none).toEqual({ status: [], items: [], statusCount: 5, itemCount: 5, missingEtags: false });
 
     const contacts = new ContactRepo(database());
     await contacts.edit(b, { title: 'Edited in the CRM' }); // written since it was synced
     await contacts.delete(c); // deleted since
     const extra = await contacts.add(user, sampleContact('new-in-crm')); // no pair yet
-    const delta = await store().loadChanged(user, 'contacts', [
-      asHref('a.vcf'),
-      asHref('d.vcf'),
-      asHref('x.vcf'),
-    ]);
+    const named = [asHref('a.vcf'), asHref('d.vcf')];
+    const delta = await store().loadChanged(user, 'contacts', [...named, asHref('x.vcf')], true);
     expect(delta.status.map((s) => s.firmId).sort()).toEqual([a, b, c, d].sort());
     expect(delta.items.map((i) => i.id).sort()).toEqual([a, b, d, extra].sort());
     expect(delta.items.find((i) => i.id === b)?.item.title).toBe('Edited in the CRM');
     expect(delta).toMatchObject({ statusCount: 5, itemCount: 5, missingEtags: false });
 
+    // Told the counter has not moved: only the named pairs; unpaired items only when an href
+    // is new (a new mailbox item may match one).
+    const quiet = await store().loadChanged(user, 'contacts', named, false);
+    expect(quiet.status.map((s) => s.firmId).sort()).toEqual([a, d].sort());
+    expect(quiet.items.map((i) => i.id).sort()).toEqual([a, d].sort());
+    const withNew = await store().loadChanged(user, 'contacts', [...named, asHref('x.vcf')], false);
+    expect(withNew.items.map((i) => i.id).sort()).toEqual([a, d, extra].sort());
+
     await store().commit(user, 'contacts', 'run-2', [
       { status: { op: 'put', entry: status('e.vcf', { firmId: ids[4]!, mailboxEtag: null }) }, journal: [] },
     ]);
-    expect((await store().loadChanged(user, 'contacts', [])).missingEtags).toBe(true);
+    expect((await store().loadChanged(user, 'contacts', [], true)).missingEtags).toBe(true);
   });
 
   it('commits creates with their status and journal, and returns the new ids in order', async () => {

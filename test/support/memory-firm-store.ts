@@ -66,15 +66,26 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
   async loadStatus(): Promise<StatusEntry[]> {
     return [...this.status.values()];
   }
-  async loadChanged(_u: UserId, _k: CollectionKind, hrefs: readonly Href[]): Promise<FirmDelta<T>> {
+  /** As the SQL store: with the counter unchanged, only what the contract promises. */
+  async loadChanged(
+    _u: UserId,
+    _k: CollectionKind,
+    hrefs: readonly Href[],
+    firmChanged: boolean,
+  ): Promise<FirmDelta<T>> {
     const wanted = new Set(hrefs);
     const status = [...this.status.values()].filter((s) => {
-      if (wanted.has(s.href)) return true;
+      if (wanted.has(s.href) || s.firmRevision === null) return true;
+      if (!firmChanged) return false;
       const revision = this.items.has(s.firmId) ? this.revisions.get(s.firmId) : undefined;
-      return revision === undefined || s.firmRevision === null || s.firmRevision !== revision;
+      return revision === undefined || s.firmRevision !== revision;
     });
+    const paired = new Set([...this.status.values()].map((s) => s.href));
+    const unpairedToo = firmChanged || hrefs.some((h) => !paired.has(h));
     const ids = new Set(status.map((s) => s.firmId));
-    const items = (await this.listItems()).filter((f) => ids.has(f.id) || !this.status.has(f.id));
+    const items = (await this.listItems()).filter(
+      (f) => ids.has(f.id) || (unpairedToo && !this.status.has(f.id)),
+    );
     const entries = [...this.status.values()];
     return {
       status,
