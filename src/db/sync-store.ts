@@ -124,6 +124,24 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     this.checkKind(kind);
     const db = this.database.db;
     const table = this.spec.table;
+    // One pass over the collection's status rows for the totals the guards need and for
+    // the rows of unknown revision (which the hash must decide).
+    const counts = await db
+      .selectFrom('sync_status')
+      .select((eb) => [
+        eb.fn.countAll<string | number>().as('entries'),
+        eb.fn.count<string | number>('mailbox_etag').as('etags'),
+        eb.fn.count<string | number>('firm_revision').as('revisions'),
+      ])
+      .where('user_id', '=', user)
+      .where('kind', '=', kind)
+      .executeTakeFirstOrThrow();
+    const itemCount = await itemDb(db)
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('user_id', '=', user)
+      .executeTakeFirstOrThrow();
+    const entries = Number(counts.entries);
     const status = new Map<FirmItemId, StatusEntry>();
     for (const chunk of chunks([...new Set(hrefs)])) {
       const rows = await db
@@ -148,9 +166,11 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
             and (i.id is null or s.firm_revision is null or cast(i.change_seq as text) <> s.firm_revision)`.execute(
           db,
         )
-      : await sql<SyncStatusTable>`
-          select * from sync_status
-          where user_id = ${user} and kind = ${kind} and firm_revision is null`.execute(db);
+      : Number(counts.revisions) < entries
+        ? await sql<SyncStatusTable>`
+            select * from sync_status
+            where user_id = ${user} and kind = ${kind} and firm_revision is null`.execute(db)
+        : { rows: [] };
     for (const r of stale.rows) status.set(r.firm_id as FirmItemId, toStatusEntry(r));
     // Firm items without a pair (new on the firm side, or left out of the mailbox: a new
     // mailbox item may match one), and the items of the pairs above.
@@ -180,26 +200,12 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
         });
       }
     }
-    const counts = await db
-      .selectFrom('sync_status')
-      .select((eb) => [
-        eb.fn.countAll<string | number>().as('entries'),
-        eb.fn.count<string | number>('mailbox_etag').as('etags'),
-      ])
-      .where('user_id', '=', user)
-      .where('kind', '=', kind)
-      .executeTakeFirstOrThrow();
-    const itemCount = await itemDb(db)
-      .selectFrom(table)
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .where('user_id', '=', user)
-      .executeTakeFirstOrThrow();
     return {
       status: [...status.values()],
       items,
-      statusCount: Number(counts.entries),
+      statusCount: entries,
       itemCount: Number(itemCount.n),
-      missingEtags: Number(counts.etags) < Number(counts.entries),
+      missingEtags: Number(counts.etags) < entries,
     };
   }
 
