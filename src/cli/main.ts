@@ -3,6 +3,7 @@ import { errorMessage, isLiaisonError } from '../domain/errors.js';
 import { EXIT } from '../sync/report.js';
 import { registerAppointments } from './appointments-command.js';
 import { registerContacts } from './contacts-command.js';
+import { registerCredentials } from './credentials-command.js';
 import { registerDemo } from './demo-command.js';
 import { registerFirm } from './firm-command.js';
 import { registerFirmSync } from './firm-sync-command.js';
@@ -27,6 +28,7 @@ function buildProgram(): Command {
   withUsageOnError(program);
   registerInit(program);
   registerServer(program);
+  registerCredentials(program);
   registerUser(program);
   registerContacts(program);
   registerAppointments(program);

@@ -23,6 +23,10 @@ import {
 import { openSecret, sealedKeyId, sealSecret, WRONG_KEY_MESSAGE } from './sealed-secret.js';
 import { SECRET_KEY_ENV, SECRET_KEY_FILE_ENV, type SecretKey, SecretKeySource } from './secret-key.js';
 
+/** What to do when the key is gone for good. */
+const LOST_KEY_HINT =
+  'if that key is lost, `liaison credentials reset` removes every stored password and token so that they can be entered again';
+
 /** A credential a user can carry instead of the server's service account. */
 export type UserCredential = Exclude<DavAuth, { readonly kind: 'none' }>;
 
@@ -177,6 +181,29 @@ export class ServerCredentials {
   }
 
   /**
+   * Removes every stored password and token — of servers and of users — for when the key
+   * they were stored with is lost: they can then be entered again and are stored under the
+   * key in use now (or a new one). Returns what was removed. Users who carried credentials
+   * of their own use their server's account until they are given theirs again.
+   */
+  async forgetAll(): Promise<{ servers: string[]; users: string[] }> {
+    const servers: string[] = [];
+    for (const server of await this.repos.servers.list()) {
+      if (!server.hasSecret) continue;
+      await this.repos.servers.setSecret(server.name, null);
+      servers.push(server.name);
+    }
+    const users: string[] = [];
+    for (const user of await this.repos.users.list()) {
+      if (!user.hasSecret) continue;
+      await this.repos.users.setCredential(user.login, null);
+      users.push(user.login);
+    }
+    this.#storing = undefined;
+    return { servers, users };
+  }
+
+  /**
    * The configuration the DAV adapter needs to reach `server`, with its credential
    * decrypted: the user's own when `user` carries one, else the server's service account.
    * Defaults come from `DAV_DEFAULTS`; the options may override them.
@@ -297,14 +324,14 @@ export class ServerCredentials {
     if (key === null) {
       throw new LiaisonError(
         'Config',
-        `this database already holds credentials, but no secret key was found at ${this.keys.describe()}: set ${SECRET_KEY_ENV} or ${SECRET_KEY_FILE_ENV} to the key they were stored with`,
+        `this database already holds credentials, but no secret key was found at ${this.keys.describe()}: set ${SECRET_KEY_ENV} or ${SECRET_KEY_FILE_ENV} to the key they were stored with; ${LOST_KEY_HINT}`,
       );
     }
     const storedWith = sealedKeyId(existing);
     if (storedWith !== null && storedWith !== key.id) {
       throw new LiaisonError(
         'Config',
-        `${WRONG_KEY_MESSAGE} (key from ${key.source}): set ${SECRET_KEY_ENV} or ${SECRET_KEY_FILE_ENV} to the key used before`,
+        `${WRONG_KEY_MESSAGE} (key from ${key.source}): set ${SECRET_KEY_ENV} or ${SECRET_KEY_FILE_ENV} to the key used before; ${LOST_KEY_HINT}`,
       );
     }
     return key;

@@ -308,4 +308,30 @@ describe('liaison server and user credentials', () => {
     const wrongUser = await liaison(['server', 'test', 'files', '--user', 'alice'], env);
     expect(wrongUser.code).toBe(2);
   });
+  it('recovers from a lost key: `credentials reset` removes every stored credential, which is then stored under a new key', async () => {
+    const lostKey = { ...env, LIAISON_SECRET_KEY_FILE: join(dir, 'new-machine', 'secret.key') };
+    const refused = await liaison(['server', 'set', 'dav1', '--password-env', 'SERVICE_PW'], lostKey);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/liaison credentials reset/);
+
+    const reset = await liaisonJson<{ servers: string[]; users: string[] }>(
+      ['credentials', 'reset'],
+      lostKey,
+    );
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.json).toEqual({ servers: ['dav1'], users: ['alice'] });
+    const users = await liaisonJson<UserJson[]>(['user', 'list'], lostKey);
+    expect(users.json.find((u) => u.login === 'alice')).toMatchObject({ hasSecret: false });
+
+    const again = await liaison(['server', 'set', 'dav1', '--password-env', 'SERVICE_PW'], lostKey);
+    expect(again.code, again.stderr).toBe(0);
+    expect(existsSync(join(dir, 'new-machine', 'secret.key'))).toBe(true);
+    // The old key no longer opens what is stored now.
+    const old = await liaison(['server', 'test', 'dav1'], env);
+    expect(old.stderr).toContain('the secret key does not match the one the credentials were stored with');
+    const text = await liaison(['credentials', 'reset'], lostKey);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/liaison server set dav1 --password-env VAR/);
+    expectNoSecretIn(text.stdout + text.stderr);
+  });
 });
