@@ -135,7 +135,7 @@ function printServer(
   write('  Liaison:\n');
   for (const p of liaison.phases) {
     write(
-      `    ${p.name}: ${p.summary}; opening the database ${ms(p.openMs)}; peak so far ${mb(p.peakRssMb)}\n` +
+      `    ${p.name}: ${p.summary}; opening the database ${ms(p.openMs)}; CPU ${ms(p.cpuMs)} of ${ms(p.ms)}; peak so far ${mb(p.peakRssMb)}\n` +
         `      requests: ${requestLine(p.requests)}\n` +
         `      calls (until settled; a read includes parsing what it yields): ${stepLine(p.steps)}\n`,
     );

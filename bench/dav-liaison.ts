@@ -50,6 +50,8 @@ export interface LiaisonPhase {
   readonly ms: number;
   /** Of `ms`, opening the firm database. */
   readonly openMs: number;
+  /** CPU time Liaison's process spent in the phase (user + system): the rest is waiting. */
+  readonly cpuMs: number;
   readonly summary: string;
   /** Created, updated and deleted in the firm database. */
   readonly toFirm: { readonly created: number; readonly updated: number; readonly deleted: number };
@@ -151,6 +153,7 @@ async function bench(input: LiaisonBenchInput): Promise<LiaisonBenchResult> {
       // What an earlier phase left on the heap is not this run's to collect.
       globalThis.gc?.();
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const app = await openApp(database);
       const openMs = performance.now() - t0;
       let report: RunReport;
@@ -185,11 +188,13 @@ async function bench(input: LiaisonBenchInput): Promise<LiaisonBenchResult> {
         await app.close();
       }
       const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
       const contacts = report.collections[0];
       phases.push({
         name,
         ms,
         openMs,
+        cpuMs: (cpu.user + cpu.system) / 1000,
         summary: describe(report),
         toFirm: contacts?.toFirm ?? { created: 0, updated: 0, deleted: 0 },
         outcome: contacts?.outcome ?? 'none',
