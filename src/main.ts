@@ -20,10 +20,15 @@ import { appointmentCodec } from './formats/appointment-codec.js';
 import type { DavServerConfig, ServerCapabilities } from './mailbox/dav/dav-config.js';
 import { DavMailboxServer } from './mailbox/dav/dav-mailbox-server.js';
 import type { DavTransportOptions } from './mailbox/dav/dav-transport.js';
-import { type DiscoveryStore, StoredDiscoveryCache } from './mailbox/dav/stored-discovery-cache.js';
+import {
+  type DiscoveryStore,
+  discoveryBasis,
+  StoredDiscoveryCache,
+} from './mailbox/dav/stored-discovery-cache.js';
 import { testDavServer } from './mailbox/dav/test-dav-server.js';
 import type { MailboxServer } from './mailbox/port.js';
 import { VdirMailboxServer } from './mailbox/vdir/vdir-mailbox-server.js';
+import { davOptionsOf } from './secrets/dav-server-options.js';
 import { ServerCredentials } from './secrets/server-credentials.js';
 import type { RunLog, SyncRunDeps, SyncUser, UserLocks } from './sync/run-ports.js';
 
@@ -75,7 +80,10 @@ export async function openApp(url: string): Promise<App> {
   ): Promise<DavMailboxServer> =>
     new DavMailboxServer(await credentials.davConfig(record, user?.hasSecret ? user : null), {
       ...options,
-      discoveryCache: new StoredDiscoveryCache(discoveryStore(repos, record.id), record.url),
+      discoveryCache: new StoredDiscoveryCache(
+        discoveryStore(repos, record.id),
+        discoveryBasis(record.url, davOptionsOf(record)),
+      ),
     });
 
   const mailboxServer = async (
@@ -174,7 +182,7 @@ export async function openApp(url: string): Promise<App> {
 function discoveryStore(repos: Repositories, serverId: string): DiscoveryStore {
   return {
     get: (account) => repos.discovery.get(serverId, account),
-    put: (account, url, data) => repos.discovery.put(serverId, account, url, data),
+    put: (account, basis, data) => repos.discovery.put(serverId, account, basis, data),
     delete: (account) => repos.discovery.delete(serverId, account),
   };
 }

@@ -6,8 +6,11 @@ import type { Database } from './open.js';
 interface DiscoveryTable {
   server_id: string;
   account: string;
-  /** The server URL discovery ran against: a row made for another URL is not used. */
-  url: string;
+  /**
+   * What the discovery depended on besides the account (the server's URL, the collections
+   * its settings name): a row made on another basis is not used.
+   */
+  basis: string;
   /** The discovered mailbox, as JSON (its shape belongs to the DAV adapter). */
   data: string;
   discovered_at: string;
@@ -15,7 +18,7 @@ interface DiscoveryTable {
 
 /** A stored discovery. */
 export interface StoredDiscovery {
-  readonly url: string;
+  readonly basis: string;
   readonly data: unknown;
   readonly discoveredAt: string;
 }
@@ -37,23 +40,33 @@ export class DiscoveryRepo {
   async get(serverId: string, account: string): Promise<StoredDiscovery | null> {
     const row = await this.db
       .selectFrom('dav_discovery')
-      .select(['url', 'data', 'discovered_at'])
+      .select(['basis', 'data', 'discovered_at'])
       .where('server_id', '=', serverId)
       .where('account', '=', account)
       .executeTakeFirst();
     if (row === undefined) return null;
-    return { url: row.url, data: fromJson(row.data, 'dav_discovery.data'), discoveredAt: row.discovered_at };
+    return {
+      basis: row.basis,
+      data: fromJson(row.data, 'dav_discovery.data'),
+      discoveredAt: row.discovered_at,
+    };
   }
 
   /** Stores (or replaces) what discovery found for `account`. */
-  async put(serverId: string, account: string, url: string, data: unknown): Promise<void> {
-    const row = { server_id: serverId, account, url, data: toJson(data), discovered_at: isoAt(this.clock()) };
+  async put(serverId: string, account: string, basis: string, data: unknown): Promise<void> {
+    const row = {
+      server_id: serverId,
+      account,
+      basis,
+      data: toJson(data),
+      discovered_at: isoAt(this.clock()),
+    };
     await this.db
       .insertInto('dav_discovery')
       .values(row)
       .onConflict((oc) =>
         oc.columns(['server_id', 'account']).doUpdateSet({
-          url: row.url,
+          basis: row.basis,
           data: row.data,
           discovered_at: row.discovered_at,
         }),

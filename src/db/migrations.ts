@@ -393,7 +393,7 @@ const davDiscovery: Migration = {
       .createTable('dav_discovery')
       .addColumn('server_id', 'text', (c) => c.notNull().references('mailbox_servers.id').onDelete('cascade'))
       .addColumn('account', 'text', (c) => c.notNull())
-      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('basis', 'text', (c) => c.notNull())
       .addColumn('data', 'text', (c) => c.notNull())
       .addColumn('discovered_at', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('dav_discovery_pk', ['server_id', 'account'])

@@ -97,6 +97,16 @@ describe('requests per sync on Radicale, each run a new process', () => {
     expect(changed.requests.filter((r) => r === 'REPORT /alice/contacts/').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('naming the address book in the server settings makes the next run discover again, once', async () => {
+    const set = await liaison(['server', 'set', 'radicale', '--addressbook', 'contacts'], env);
+    expect(set.code, set.stderr).toBe(0);
+    const after = await sync('express');
+    expect(after.report.collections.map((c) => c.outcome)).toEqual(['unchanged', 'unchanged']);
+    expect(after.requests.some((r) => r.startsWith('PROPFIND'))).toBe(true);
+    const next = await sync('express');
+    expect(next.requests).toEqual(['REPORT /alice/contacts/', 'REPORT /alice/calendar/']);
+  });
+
   it('a collection that disappeared is found again: the stored discovery is dropped', async () => {
     const gone = await fetch(new URL('/alice/contacts/', radicale.url), {
       method: 'DELETE',

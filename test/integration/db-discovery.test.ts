@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { DiscoveryRepo } from '../../src/db/discovery-repo.js';
 import { ServerRepo } from '../../src/db/server-repo.js';
 import type { DiscoveredMailbox } from '../../src/mailbox/dav/discovery-cache.js';
-import { StoredDiscoveryCache } from '../../src/mailbox/dav/stored-discovery-cache.js';
+import { discoveryBasis, StoredDiscoveryCache } from '../../src/mailbox/dav/stored-discovery-cache.js';
 import { DIALECTS, useTestDatabase } from '../support/test-database.js';
+
+const DEFAULTS = { addressbook: null, calendar: null };
+const BASIS = discoveryBasis('https://dav.example/', DEFAULTS);
 
 const mailbox = (account: string, syncCollection = true): DiscoveredMailbox => ({
   account,
@@ -23,7 +26,7 @@ describe.each(DIALECTS)('stored DAV discovery (%s)', (dialect) => {
   async function server(name: string): Promise<string> {
     return (await new ServerRepo(database()).add({ name, kind: 'dav', url: 'https://dav.example/' })).id;
   }
-  const cacheFor = (serverId: string, url = 'https://dav.example/') => {
+  const cacheFor = (serverId: string, basis = BASIS) => {
     const repo = new DiscoveryRepo(database(), () => now);
     return new StoredDiscoveryCache(
       {
@@ -31,7 +34,7 @@ describe.each(DIALECTS)('stored DAV discovery (%s)', (dialect) => {
         put: (a, u, d) => repo.put(serverId, a, u, d),
         delete: (a) => repo.delete(serverId, a),
       },
-      url,
+      basis,
       () => now,
     );
   };
@@ -48,13 +51,20 @@ describe.each(DIALECTS)('stored DAV discovery (%s)', (dialect) => {
     expect((await cacheFor(one).get('ada'))?.collections.contacts?.syncCollection).toBe(false);
   });
 
-  it('forgets on request, after a day, and when the server has moved to another URL', async () => {
+  it('forgets on request, after a day, and when the server moved or names other collections', async () => {
     const id = await server('three');
     await cacheFor(id).set('ada', mailbox('ada'));
     await cacheFor(id).set('bob', mailbox('bob'));
     await cacheFor(id).delete('bob');
     expect(await cacheFor(id).get('bob')).toBeUndefined();
-    expect(await cacheFor(id, 'https://elsewhere.example/').get('ada')).toBeUndefined();
+    expect(
+      await cacheFor(id, discoveryBasis('https://elsewhere.example/', DEFAULTS)).get('ada'),
+    ).toBeUndefined();
+    expect(
+      await cacheFor(id, discoveryBasis('https://dav.example/', { addressbook: 'crm', calendar: null })).get(
+        'ada',
+      ),
+    ).toBeUndefined();
     now += 23 * 3_600_000;
     expect(await cacheFor(id).get('ada')).toBeDefined();
     now += 2 * 3_600_000;
@@ -64,7 +74,7 @@ describe.each(DIALECTS)('stored DAV discovery (%s)', (dialect) => {
   it('ignores a stored entry of another shape (written by another version) and goes with the server', async () => {
     const id = await server('four');
     const repo = new DiscoveryRepo(database(), () => now);
-    await repo.put(id, 'ada', 'https://dav.example/', { account: 'ada', collections: [] });
+    await repo.put(id, 'ada', BASIS, { account: 'ada', collections: [] });
     expect(await cacheFor(id).get('ada')).toBeUndefined();
   });
 });
