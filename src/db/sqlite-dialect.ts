@@ -1,5 +1,12 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, type DatabaseConnection, type Driver, SqliteDialect, SqliteDriver } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDatabase,
+  SqliteDialect,
+  SqliteDriver,
+} from 'kysely';
 
 /**
  * Kysely's SQLite driver opens transactions with a plain (deferred) `BEGIN`. In WAL mode,
@@ -14,13 +21,53 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/** Prepared statements kept per connection; the least recently used beyond this are dropped. */
+const CACHED_STATEMENTS = 200;
+
+/**
+ * Kysely prepares every query anew. Sync writes run the same few statements (a batch of
+ * rows, a status upsert, a journal insert) thousands of times, and each prepared statement
+ * holds native memory until the garbage collector happens to finalize it: keeping them by
+ * their SQL text saves both the preparing and that memory. A statement still being iterated
+ * (a streamed query) is never handed out twice.
+ */
+class StatementCache implements SqliteDatabase {
+  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(private readonly database: BetterSqlite3.Database) {}
+
+  prepare(sql: string): BetterSqlite3.Statement {
+    const cached = this.#statements.get(sql);
+    if (cached !== undefined && !cached.busy) {
+      this.#statements.delete(sql);
+      this.#statements.set(sql, cached);
+      return cached;
+    }
+    const statement = this.database.prepare(sql);
+    if (cached === undefined) {
+      this.#statements.set(sql, statement);
+      if (this.#statements.size > CACHED_STATEMENTS) {
+        const oldest = this.#statements.keys().next().value as string;
+        this.#statements.delete(oldest);
+      }
+    }
+    return statement;
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.database.close();
+  }
+}
+
 /** The SQLite dialect with write transactions that start with `BEGIN IMMEDIATE`. */
 export class ImmediateSqliteDialect extends SqliteDialect {
-  readonly #database: BetterSqlite3.Database;
+  readonly #database: SqliteDatabase;
 
   constructor(database: BetterSqlite3.Database) {
-    super({ database });
-    this.#database = database;
+    const cache = new StatementCache(database);
+    super({ database: cache });
+    this.#database = cache;
   }
 
   override createDriver(): Driver {
