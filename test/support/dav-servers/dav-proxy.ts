@@ -4,6 +4,7 @@
  * §5.3.4, RFC 6352 §6.3.2.3).
  */
 import { createServer, request } from 'node:http';
+import { listenLocally } from './local-http.js';
 
 export interface DavProxy {
   /** `http://127.0.0.1:PORT/` */
@@ -42,16 +43,6 @@ export async function startDavProxy(
     });
     req.pipe(forwarded);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const local = await listenLocally(server);
+  return { ...local, requests };
 }

@@ -4,6 +4,7 @@
  * servers cannot be made to produce on demand.
  */
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { listenLocally } from './local-http.js';
 
 /** One request as the server received it. */
 export interface RecordedRequest {
@@ -54,18 +55,8 @@ export async function startScriptedDavServer(script: Script): Promise<ScriptedDa
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const local = await listenLocally(server);
+  return { ...local, requests };
 }
 
 /** A 207 answer with `xml` as its body. */
