@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { errorMessage, LiaisonError } from '../domain/errors.js';
 
 /*
@@ -404,6 +404,32 @@ const davDiscovery: Migration = {
   },
 };
 
+/**
+ * Partial indexes over the rare status rows an express sync must find — those without a
+ * mailbox etag, those without a firm revision — so that it finds them without reading
+ * every status row of the collection.
+ */
+const statusGaps: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createIndex('sync_status_no_etag')
+      .on('sync_status')
+      .columns(['user_id', 'kind'])
+      .where(sql.ref('mailbox_etag'), 'is', null)
+      .execute();
+    await db.schema
+      .createIndex('sync_status_no_revision')
+      .on('sync_status')
+      .columns(['user_id', 'kind'])
+      .where(sql.ref('firm_revision'), 'is', null)
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropIndex('sync_status_no_revision').execute();
+    await db.schema.dropIndex('sync_status_no_etag').execute();
+  },
+};
+
 /** Every migration, in order; keys sort in the order they apply. Exported for upgrade tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -411,6 +437,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003_firm_sync': firmSync,
   '0004_journal_reason': journalReason,
   '0005_dav_discovery': davDiscovery,
+  '0006_status_gaps': statusGaps,
 };
 
 const provider: MigrationProvider = {

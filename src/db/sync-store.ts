@@ -124,18 +124,22 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     this.checkKind(kind);
     const db = this.database.db;
     const table = this.spec.table;
-    // One pass over the collection's status rows for the totals the guards need and for
-    // the rows of unknown revision (which the hash must decide).
+    // The totals the guards need come from indexes; rows without an etag or a revision
+    // (rare) are found through partial indexes, not by reading every status row.
     const counts = await db
       .selectFrom('sync_status')
-      .select((eb) => [
-        eb.fn.countAll<string | number>().as('entries'),
-        eb.fn.count<string | number>('mailbox_etag').as('etags'),
-        eb.fn.count<string | number>('firm_revision').as('revisions'),
-      ])
+      .select((eb) => eb.fn.countAll<string | number>().as('entries'))
       .where('user_id', '=', user)
       .where('kind', '=', kind)
       .executeTakeFirstOrThrow();
+    const noEtag = await db
+      .selectFrom('sync_status')
+      .select('firm_id')
+      .where('user_id', '=', user)
+      .where('kind', '=', kind)
+      .where('mailbox_etag', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
     const itemCount = await itemDb(db)
       .selectFrom(table)
       .select((eb) => eb.fn.countAll<string | number>().as('n'))
@@ -166,11 +170,9 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
             and (i.id is null or s.firm_revision is null or cast(i.change_seq as text) <> s.firm_revision)`.execute(
           db,
         )
-      : Number(counts.revisions) < entries
-        ? await sql<SyncStatusTable>`
-            select * from sync_status
-            where user_id = ${user} and kind = ${kind} and firm_revision is null`.execute(db)
-        : { rows: [] };
+      : await sql<SyncStatusTable>`
+          select * from sync_status
+          where user_id = ${user} and kind = ${kind} and firm_revision is null`.execute(db);
     for (const r of stale.rows) status.set(r.firm_id as FirmItemId, toStatusEntry(r));
     // Firm items without a pair (new on the firm side, or left out of the mailbox: a new
     // mailbox item may match one), and the items of the pairs above.
@@ -205,7 +207,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       items,
       statusCount: entries,
       itemCount: Number(itemCount.n),
-      missingEtags: Number(counts.etags) < entries,
+      missingEtags: noEtag !== undefined,
     };
   }
 

@@ -48,6 +48,7 @@ describe.each(DIALECTS)('opening and migrating (%s)', (dialect) => {
         '0003_firm_sync',
         '0004_journal_reason',
         '0005_dav_discovery',
+        '0006_status_gaps',
       ]);
     } finally {
       await again.close();
