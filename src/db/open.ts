@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { errorMessage, LiaisonError } from '../domain/errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { Tables } from './schema.js';
@@ -60,7 +60,10 @@ function wrap(db: Kysely<Tables>, dialect: DialectName): Database {
 }
 
 async function openPostgres(url: string, options: OpenOptions): Promise<Database> {
-  const pool = new pg.Pool({
+  // Loaded only here: an installation on the embedded SQLite default never pays for it.
+  const { default: pgModule } = await import('pg');
+  const typeParser = typeParserOf(pgModule);
+  const pool = new pgModule.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
@@ -84,10 +87,12 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
  * read them as numbers so that both dialects return the same rows. Values past 2^53 would
  * lose precision, so they fail loudly instead.
  */
-const typeParser = ((oid: number, format?: 'text' | 'binary') => {
-  if (oid === pg.types.builtins.INT8 && format !== 'binary') return parseInt8;
-  return pg.types.getTypeParser(oid, format);
-}) as typeof pg.types.getTypeParser;
+function typeParserOf(driver: typeof pg): typeof pg.types.getTypeParser {
+  return ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === driver.types.builtins.INT8 && format !== 'binary') return parseInt8;
+    return driver.types.getTypeParser(oid, format);
+  }) as typeof pg.types.getTypeParser;
+}
 
 function parseInt8(text: string): number {
   const n = Number(text);
