@@ -18,12 +18,13 @@
  */
 import type { FirmItemId, UserId } from '../domain/ids.js';
 import { chunk } from './chunk.js';
-import { emptyUserReport, type FirmUserReport, settleOutcome, tallyDown } from './firm-report.js';
+import { emptyUserReport, type FirmUserReport, tallyDown } from './firm-report.js';
 import type { DownRow, FirmCursor, FirmReview, FirmUser, SeqRange } from './firm-types.js';
 import { type DownPlan, planDown } from './plan-down.js';
 import type { FirmTx } from './ports.js';
 import {
   FIRM_SYNC_ACTOR,
+  finishStep,
   type StepContext,
   settle,
   type UserEntry,
@@ -83,15 +84,7 @@ export async function runDownStep(ctx: StepContext, users: readonly FirmUser[]):
     );
   }
   await flush();
-  for (const r of reports) settleOutcome(r);
-  if (!ctx.dryRun && idle.length > 0) {
-    await store.advanceCursors(
-      idle.map((u) => u.id),
-      'down',
-      upto,
-    );
-  }
-  return reports;
+  return finishStep(ctx, 'down', reports, idle, upto);
 }
 
 /**

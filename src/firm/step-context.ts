@@ -1,8 +1,8 @@
 import { errorMessage, isLiaisonError } from '../domain/errors.js';
 import { asFirmContactId, type FirmContactId } from '../domain/ids.js';
 import { LEASE_MS, withUserLease } from '../sync/user-lease.js';
-import { BUSY_REASON, type FirmUserReport } from './firm-report.js';
-import type { FirmUser } from './firm-types.js';
+import { BUSY_REASON, type FirmUserReport, settleOutcome } from './firm-report.js';
+import type { FirmStep, FirmUser } from './firm-types.js';
 import { PlannedFirm } from './planned-firm.js';
 import type { FirmSyncDeps } from './ports.js';
 
@@ -137,4 +137,26 @@ export async function underLeases(
       }
     }
   }
+}
+
+/**
+ * Ends a step: settles each user's outcome, and moves the cursor of the users who had nothing
+ * to take up to `upto` (not on a dry run), so that the next run does not look again.
+ */
+export async function finishStep(
+  ctx: StepContext,
+  step: FirmStep,
+  reports: FirmUserReport[],
+  idle: readonly FirmUser[],
+  upto: number,
+): Promise<FirmUserReport[]> {
+  for (const r of reports) settleOutcome(r);
+  if (!ctx.dryRun && idle.length > 0) {
+    await ctx.deps.store.advanceCursors(
+      idle.map((u) => u.id),
+      step,
+      upto,
+    );
+  }
+  return reports;
 }

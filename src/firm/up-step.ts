@@ -12,7 +12,7 @@
  * back and taken again user by user.
  */
 import type { FirmContactId, FirmItemId } from '../domain/ids.js';
-import { emptyUserReport, type FirmUserReport, settleOutcome, tallyUp } from './firm-report.js';
+import { emptyUserReport, type FirmUserReport, tallyUp } from './firm-report.js';
 import type { FirmUser, UserContactLink } from './firm-types.js';
 import { firmMatchKeys } from './match-keys.js';
 import { planUp, type UpPlan } from './plan-up.js';
@@ -20,6 +20,7 @@ import { mergeFirmWrites, PlannedFirm } from './planned-firm.js';
 import type { FirmReads, FirmTx } from './ports.js';
 import {
   FIRM_SYNC_ACTOR,
+  finishStep,
   newFirmIdOf,
   type StepContext,
   settle,
@@ -71,15 +72,7 @@ export async function runUpStep(ctx: StepContext, users: readonly FirmUser[]): P
     await underLease(ctx, user, report, () => upForUser(ctx, user, cursorOf(user), upto, report));
   }
   await flush();
-  for (const r of reports) settleOutcome(r);
-  if (!ctx.dryRun && idle.length > 0) {
-    await store.advanceCursors(
-      idle.map((u) => u.id),
-      'up',
-      upto,
-    );
-  }
-  return reports;
+  return finishStep(ctx, 'up', reports, idle, upto);
 }
 
 /** One user's plan in a group: where their batch ended, and whether more may follow. */
