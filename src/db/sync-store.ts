@@ -41,6 +41,16 @@ export interface SyncStoreOptions {
 type Trx = Database['db'];
 
 /**
+ * `user_id = user`, written as an expression so that no index on user_id serves it. Beside
+ * a list of ids, SQLite (which keeps no statistics here) would otherwise choose the user_id
+ * index and read every item of the user, instead of looking the ids up by primary key: for
+ * a user with 10,000 contacts, 5 ms instead of 0.2 ms per hundred ids.
+ */
+function ownedBy(user: UserId) {
+  return sql<boolean>`${sql.ref('user_id')} || '' = ${user}`;
+}
+
+/**
  * The firm database as mailbox sync sees it (`FirmSyncStore`), for one kind of item.
  *
  * Sync writes do not bump the collection's change counter: the counter tells express mode
@@ -85,7 +95,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       const rows = await itemDb(this.database.db)
         .selectFrom(this.spec.table)
         .select(['id', 'change_seq'])
-        .where('user_id', '=', user)
+        .where(ownedBy(user))
         .where('id', 'in', chunk)
         .execute();
       for (const r of rows) out.set(r.id as FirmItemId, String(r.change_seq));
@@ -191,7 +201,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       const rows = await itemDb(db)
         .selectFrom(table)
         .select(['id', 'data', 'change_seq'])
-        .where('user_id', '=', user)
+        .where(ownedBy(user))
         .where('id', 'in', chunk)
         .execute();
       for (const r of rows) {
@@ -267,7 +277,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     const revisions = new Map<FirmItemId, string>();
     const items = itemDb(trx);
     for (const ids of chunks([...net.deletes])) {
-      await items.deleteFrom(this.spec.table).where('user_id', '=', user).where('id', 'in', ids).execute();
+      await items.deleteFrom(this.spec.table).where(ownedBy(user)).where('id', 'in', ids).execute();
     }
     const writes = net.creates.length + net.updates.size;
     let seq = await takeChangeSeq(trx, writes);
