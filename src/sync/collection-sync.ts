@@ -9,7 +9,7 @@ import { holdReason } from './guards.js';
 import { checkMarker, withMarkerTime } from './marker.js';
 import { planSync } from './plan.js';
 import type { PlanOptions } from './plan-types.js';
-import type { FirmSyncStore, HeldPlanStore } from './ports.js';
+import type { CollectionState, FirmSyncStore, HeldPlanStore } from './ports.js';
 import { type CollectionReport, tallyPlan } from './report.js';
 import { SET_FIELDS, type SyncSettings } from './settings.js';
 
@@ -87,27 +87,9 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
   // The marker is read only when there is something to sync: an unchanged answer to the
   // cheap question proves the mailbox is as the last sync left it, so it cannot have been
   // restored from a backup since (a restored server forgets the token, or reports changes).
-  let note: MarkerNote | null;
-  try {
-    note = await deps.mailbox.readMarker();
-  } catch (e) {
-    if (!isLiaisonError(e, 'InvalidData')) throw e;
-    if (recovery) note = null;
-    else
-      return markOutOfSync(
-        target,
-        deps,
-        report,
-        `the mailbox's sync marker cannot be read: ${errorMessage(e)}`,
-      );
-  }
-  if (!recovery) {
-    const verdict = checkMarker(kind, state, note);
-    if (!verdict.ok) return markOutOfSync(target, deps, report, verdict.reason);
-    if (verdict.promote && !settings.dryRun) {
-      await firm.saveState(user, kind, { lastSync: state.pendingSync, pendingSync: null });
-    }
-  }
+  // It is read while the two sides are gathered, which only reads; its verdict is awaited
+  // before anything is planned or written.
+  const marker = markerGate(target, deps, state, settings, recovery, report);
 
   const now = deps.now().getTime();
   const day = 86_400_000;
@@ -120,12 +102,13 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
         : null,
   };
   const where = `user ${target.login}, ${kind}`;
-  const context = { target, deps, settings, options, report, where };
+  const context = { target, deps, settings, options, report, where, markerChecked: marker.checked };
   const applied =
     !recovery && !everSynced && (await bothSidesEmpty(firm, target))
       ? await loadIntoEmptyFirm(
           {
             target,
+            ready: marker.checked,
             codec: deps.codec,
             firm,
             collection,
@@ -144,7 +127,7 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
           changes,
           firmChanged: firmCounter !== state.firmCounter,
         });
-  if (applied === null || settings.dryRun) return;
+  if (applied === null || settings.dryRun || !(await marker.checked())) return;
   const { token, planned } = applied;
   // A fingerprint taken before this run's own writes must not be kept: should the mailbox
   // later return to that earlier state (the user deletes what this run created), express
@@ -153,7 +136,7 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
   await commitMarker(
     target,
     deps,
-    note,
+    marker.note(),
     { probe: wroteMailbox ? null : probe, token, firmCounter },
     recovery || planned > 0 || !everSynced,
   );
@@ -211,6 +194,57 @@ async function markOutOfSync<T extends { readonly uid: Uid }>(
   skip(report, `out of sync: ${reason}; run \`liaison recover --user ${target.login}\``);
 }
 
+/**
+ * The mailbox's sync marker, read as soon as asked for and judged once, when `checked` is
+ * first awaited: true to go on; false when the collection was marked out of sync (the
+ * report says why). A marker that cannot be read counts as missing in recovery.
+ */
+function markerGate<T extends { readonly uid: Uid }>(
+  target: CollectionTarget,
+  deps: CollectionDeps<T>,
+  state: CollectionState,
+  settings: SyncSettings,
+  recovery: boolean,
+  report: CollectionReport,
+): { checked: () => Promise<boolean>; note: () => MarkerNote | null } {
+  // Settled at once, so a failure nobody awaits (the gathering failed first) is not unhandled.
+  const read = deps.mailbox.readMarker().then(
+    (note) => ({ ok: true as const, note }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  let note: MarkerNote | null = null;
+  let verdict: Promise<boolean> | undefined;
+  const judge = async (): Promise<boolean> => {
+    const got = await read;
+    if (got.ok) note = got.note;
+    else {
+      if (!isLiaisonError(got.error, 'InvalidData')) throw got.error;
+      if (!recovery) {
+        const why = `the mailbox's sync marker cannot be read: ${errorMessage(got.error)}`;
+        await markOutOfSync(target, deps, report, why);
+        return false;
+      }
+    }
+    if (recovery) return true;
+    const v = checkMarker(target.kind, state, note);
+    if (!v.ok) {
+      await markOutOfSync(target, deps, report, v.reason);
+      return false;
+    }
+    if (v.promote && !settings.dryRun) {
+      await deps.firm.saveState(target.user, target.kind, { lastSync: state.pendingSync, pendingSync: null });
+    }
+    return true;
+  };
+  return {
+    checked: () => {
+      verdict ??= judge();
+      return verdict;
+    },
+    note: () => note,
+  };
+}
+
 interface RoundsContext<T extends { readonly uid: Uid }> {
   readonly target: CollectionTarget;
   readonly deps: CollectionDeps<T>;
@@ -218,6 +252,8 @@ interface RoundsContext<T extends { readonly uid: Uid }> {
   readonly options: PlanOptions;
   readonly report: CollectionReport;
   readonly where: string;
+  /** The marker's verdict (see {@link markerGate}), awaited before the first plan. */
+  readonly markerChecked: () => Promise<boolean>;
 }
 
 /**
@@ -256,7 +292,10 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
       // A later round re-reads after this run's own writes: no shortcut then.
       firmChanged: round === 0 ? first.firmChanged : true,
     });
-    if (round === 0) token = sides.token;
+    if (round === 0) {
+      if (!(await ctx.markerChecked())) return null;
+      token = sides.token;
+    }
     const plan = planSync({
       codec: deps.codec,
       firm: sides.firm,

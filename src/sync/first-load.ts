@@ -23,6 +23,8 @@ export interface FirstLoadContext<T extends { readonly uid: Uid }> {
   /** Names the user and collection in quarantine reasons. */
   readonly where: string;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Awaited before the first plan: false stops the load (the marker said out of sync). */
+  readonly ready: () => Promise<boolean>;
 }
 
 /**
@@ -34,12 +36,13 @@ export interface FirstLoadContext<T extends { readonly uid: Uid }> {
  * mass-change guard (it counts changes to items synced before, and there are none).
  *
  * `listed` is a listing already made, or null to list now. Returns the change-list token
- * that goes with the listing and the number of operations planned.
+ * that goes with the listing and the number of operations planned, or null when `ready`
+ * said to stop.
  */
 export async function loadIntoEmptyFirm<T extends { readonly uid: Uid }>(
   ctx: FirstLoadContext<T>,
   listed: ItemRef[] | null,
-): Promise<{ token: SyncToken | null; planned: number }> {
+): Promise<{ token: SyncToken | null; planned: number } | null> {
   const { codec, collection, report } = ctx;
   const { refs, token } = listed
     ? { refs: listed, token: await collection.currentToken() }
@@ -75,10 +78,15 @@ export async function loadIntoEmptyFirm<T extends { readonly uid: Uid }>(
     });
   };
   const hrefs = refs.map((r) => r.href);
+  let ready = false;
   for await (const view of readViews(collection, hrefs, codec, ctx.where)) {
     chunk.push(view);
-    if (chunk.length >= CHUNK) await flush();
+    if (chunk.length < CHUNK) continue;
+    ready ||= await ctx.ready();
+    if (!ready) return null;
+    await flush();
   }
+  if (!(ready || (await ctx.ready()))) return null;
   if (chunk.length > 0) await flush();
   return { token, planned };
 }

@@ -1,5 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalPath, isItemOf, memberPath, normalizeHref } from '../../src/mailbox/dav/dav-href.js';
+import {
+  canonicalPath,
+  isItemOf,
+  memberPath,
+  normalizeHref,
+  parsedHref,
+} from '../../src/mailbox/dav/dav-href.js';
 import {
   MultistatusSyntaxError,
   parseMultistatus,
@@ -131,6 +138,55 @@ describe('hrefs', () => {
     expect(canonicalPath('/a%2fb/%7euser/x%40y')).toBe('/a%2Fb/~user/x@y');
     expect(canonicalPath('/caf%e9/')).toBe('/caf%E9/');
     expect(normalizeHref(' ../other/ ', new URL('http://h/a/b/'))).toBe('/a/other/');
+  });
+
+  it('take the short way for plain paths only when parsing would give the same path', () => {
+    const base = new URL('http://h/dav/calendars/');
+    // Paths made of characters that need no escaping, dots, slashes and a few that do.
+    const href = fc
+      .array(
+        fc.constantFrom(
+          'a',
+          'Z',
+          '0',
+          '-',
+          '_',
+          '.',
+          '~',
+          '@',
+          ':',
+          '!',
+          "'",
+          '(',
+          '*',
+          '/',
+          '%',
+          '20',
+          ' ',
+          'é',
+          '?',
+          '#',
+        ),
+        {
+          maxLength: 24,
+        },
+      )
+      .map((parts) => `/${parts.join('')}`);
+    fc.assert(
+      fc.property(href, (h) => {
+        let slow: string | Error;
+        try {
+          slow = parsedHref(h.trim(), base);
+        } catch (e) {
+          slow = e as Error;
+        }
+        if (slow instanceof Error) expect(() => normalizeHref(h, base)).toThrow();
+        else expect(normalizeHref(h, base)).toBe(slow);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(normalizeHref('/dav/a/../b/./c.vcf', base)).toBe('/dav/b/c.vcf');
+    expect(normalizeHref('/dav/x y.vcf', base)).toBe('/dav/x%20y.vcf');
   });
 });
 

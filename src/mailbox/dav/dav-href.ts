@@ -42,6 +42,22 @@ export function canonicalPath(path: string): string {
  */
 export function normalizeHref(raw: string, base: URL): string {
   const text = raw.trim();
+  // Most hrefs are absolute paths already in canonical form; a listing holds one per item,
+  // so they skip the URL parser (the property test checks both ways agree).
+  if (CANONICAL_PATH.test(text) && !DOT_SEGMENT.test(text)) return text;
+  return parsedHref(text, base);
+}
+
+/**
+ * An absolute path (not `//host…`, which names another host) of characters that canonical
+ * form writes as they are.
+ */
+const CANONICAL_PATH = /^\/(?!\/)[A-Za-z0-9\-_.!~*'()@:/]*$/;
+/** A `.` or `..` segment, which the URL parser resolves. */
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
+/** {@link normalizeHref} for any href: parsed as a URL against `base`. */
+export function parsedHref(text: string, base: URL): string {
   let url: URL;
   try {
     url = /^[a-z][a-z0-9+.-]*%3A\/\//i.test(text) ? new URL(decodeURIComponent(text)) : new URL(text, base);
