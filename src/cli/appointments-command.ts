@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { type Appointment, emptyAppointment } from '../domain/appointment.js';
 import { LiaisonError } from '../domain/errors.js';
 import { asFirmItemId, asUid } from '../domain/ids.js';
+import { isDate } from '../formats/date-values.js';
 import { rruleProblem } from '../formats/rrule-check.js';
+import { moveAppointment, shiftLike } from '../formats/series-move.js';
 import { userIdOf } from './contacts-command.js';
 import { withApp } from './context.js';
 import { parseWhen } from './item-flags.js';
@@ -24,7 +26,10 @@ interface AppointmentFlags {
 function appointmentOptions(cmd: Command): Command {
   return cmd
     .option('--summary <text>', 'title')
-    .option('--start <iso>', 'start: YYYY-MM-DD (all day) or YYYY-MM-DDTHH:MM[Z|±HH:MM]')
+    .option(
+      '--start <iso>',
+      'start: YYYY-MM-DD (all day) or YYYY-MM-DDTHH:MM[Z|±HH:MM]; without Z, offset or --tz a local ("floating") time, or on edit the zone the appointment has. Moving a repeating appointment moves its cancelled and changed occurrences with it; without --end it keeps its length',
+    )
     .option('--end <iso>', 'end, same forms as --start')
     .option('--tz <zone>', 'IANA time zone of --start/--end (e.g. Europe/London)')
     .option('--rrule <rule>', 'recurrence rule, e.g. FREQ=WEEKLY;BYDAY=MO')
@@ -49,8 +54,18 @@ function patchOf(opts: AppointmentFlags, current?: Appointment): Partial<Omit<Ap
   const tz =
     opts.tz ??
     (opts.start === undefined && opts.end === undefined ? undefined : current?.start.tzid || undefined);
-  if (opts.start !== undefined) patch.start = parseWhen(opts.start, opts.tz, '--start');
-  if (opts.end !== undefined) patch.end = parseWhen(opts.end, opts.tz ?? tz, '--end');
+  if (opts.start !== undefined) patch.start = parseWhen(opts.start, tz, '--start');
+  if (opts.end !== undefined) patch.end = parseWhen(opts.end, tz, '--end');
+  if (
+    current &&
+    patch.start &&
+    opts.end === undefined &&
+    current.end &&
+    isDate(current.start) === isDate(patch.start)
+  ) {
+    // Moved without a new end: it keeps its length.
+    patch.end = shiftLike(current.start, patch.start, current.timezones)(current.end);
+  }
   const start = patch.start ?? current?.start;
   const end = patch.end ?? current?.end ?? null;
   if (start) {
@@ -61,6 +76,11 @@ function patchOf(opts: AppointmentFlags, current?: Appointment): Partial<Omit<Ap
     if (end && end.tzid === start.tzid && end.value < start.value) {
       throw new LiaisonError('Usage', '--end is before --start');
     }
+  }
+  if (current && patch.start) {
+    // A series' cancelled, changed and added occurrences move along with its start.
+    const moved = moveAppointment(current, patch.start, end);
+    Object.assign(patch, { rdates: moved.rdates, exdates: moved.exdates, overrides: moved.overrides });
   }
   return patch;
 }

@@ -1,0 +1,102 @@
+/**
+ * Moving an appointment in time, recurring ones included. A recurring event names its
+ * instances by their original start: an EXDATE cancels the instance that starts then, an
+ * overridden instance (RECURRENCE-ID) replaces it, an RDATE adds one. When the series'
+ * start moves and those stay put, they name instances that no longer exist: the cancelled
+ * meetings come back and every moved one shows twice. So they move with the start, by the
+ * same wall-clock amount, as calendar clients move them.
+ */
+import ICAL from 'ical.js';
+import type { Appointment, DateTimeValue } from '../domain/appointment.js';
+import { dateTimeLine, isDate, toIcalTime } from './date-values.js';
+import { parseEvent, serializeEvent } from './icalendar.js';
+import { resolveZone } from './timezones.js';
+
+const DAY = 86_400_000;
+
+/**
+ * A function that moves a date or date-time as `from` moved to `to`: by the same wall-clock
+ * amount, read in `from`'s time zone and written in `to`'s (a move from 09:00 to 10:00 Berlin
+ * time stays at 10:00 across a daylight-saving change). Between an all-day and a timed start,
+ * the day moves with the start's day and takes `to`'s time of day.
+ */
+export function shiftLike(
+  from: DateTimeValue,
+  to: DateTimeValue,
+  carried: readonly string[] = [],
+): (v: DateTimeValue) => DateTimeValue {
+  const fromAt = wallClock(from, from, carried);
+  const toAt = wallClock(to, to, carried);
+  const sameKind = isDate(from) === isDate(to);
+  return (v) => {
+    const at = wallClock(v, from, carried);
+    if (sameKind) return written(at + toAt - fromAt, to);
+    const day = dayOf(at) + dayOf(toAt) - dayOf(fromAt);
+    return written(isDate(to) ? day : day + (toAt - dayOf(toAt)), to);
+  };
+}
+
+/**
+ * The appointment with its start (and end) set to `start` and `end`, its EXDATEs, RDATEs
+ * and overridden instances moved along with the start. The result is as the iCalendar
+ * reader would give it back, so that the content hash of what is written matches.
+ */
+export function moveAppointment(
+  a: Appointment,
+  start: DateTimeValue,
+  end: DateTimeValue | null,
+): Appointment {
+  if (start.value === a.start.value && start.tzid === a.start.tzid) return { ...a, end };
+  const shift = shiftLike(a.start, start, a.timezones);
+  const moved: Appointment = {
+    ...a,
+    start,
+    end,
+    allDay: isDate(start),
+    rdates: a.rdates.map(shift),
+    exdates: a.exdates.map(shift),
+    overrides: a.overrides.map((o) => {
+      const recurrenceId = shift(o.recurrenceId);
+      return { recurrenceId, component: withLine(o.component, 'RECURRENCE-ID', recurrenceId) };
+    }),
+  };
+  return parseEvent(serializeEvent(moved), a.uid);
+}
+
+/**
+ * Wall-clock time of `v` in the time zone of `zoneOf`, as milliseconds on a UTC scale. A
+ * floating or all-day `zoneOf`, or a zone that cannot be resolved, reads `v` as written.
+ */
+function wallClock(v: DateTimeValue, zoneOf: DateTimeValue, carried: readonly string[]): number {
+  let t = toIcalTime(v, carried);
+  const convertible = !isDate(v) && (v.value.endsWith('Z') || resolveZone(v.tzid, carried) !== undefined);
+  if (convertible && !isDate(zoneOf)) {
+    if (zoneOf.value.endsWith('Z')) t = t.convertToZone(ICAL.Timezone.utcTimezone);
+    else {
+      const zone = resolveZone(zoneOf.tzid, carried);
+      if (zone) t = t.convertToZone(zone);
+    }
+  }
+  return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
+}
+
+function dayOf(at: number): number {
+  return Math.floor(at / DAY) * DAY;
+}
+
+/** A wall-clock time written like `like`: a date, a UTC time, or a time in `like`'s zone. */
+function written(at: number, like: DateTimeValue): DateTimeValue {
+  const text = new Date(at).toISOString();
+  if (isDate(like)) return { value: text.slice(0, 10), tzid: '' };
+  const value = text.slice(0, 19);
+  return like.value.endsWith('Z') ? { value: `${value}Z`, tzid: '' } : { value, tzid: like.tzid };
+}
+
+/** The component text with its (top-level) property `name` written anew for `v`. */
+function withLine(component: string, name: string, v: DateTimeValue): string {
+  const line = dateTimeLine(name, v);
+  return component
+    .split('\r\n')
+    .map((l) => (l.startsWith(`${name};`) || l.startsWith(`${name}:`) ? line : l))
+    .join('\r\n');
+}

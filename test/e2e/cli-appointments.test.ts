@@ -1,0 +1,106 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEvent } from '../../src/formats/icalendar.js';
+import type { RunReport } from '../../src/sync/report.js';
+import { liaison, liaisonJson } from '../support/cli.js';
+
+/*
+ * Editing a recurring appointment in the firm database with the CLI, and what reaches the
+ * mailbox (a vdir folder): moving the series moves its cancelled and changed occurrences.
+ */
+
+let dir: string;
+let env: Record<string, string>;
+let calendarDir: string;
+
+const WEEKLY = [
+  'BEGIN:VCALENDAR',
+  'VERSION:2.0',
+  'PRODID:-//Test//EN',
+  'BEGIN:VEVENT',
+  'UID:weekly-team',
+  'DTSTAMP:20261101T000000Z',
+  'DTSTART;TZID=Europe/Berlin:20261102T090000',
+  'DTEND;TZID=Europe/Berlin:20261102T100000',
+  'RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=20',
+  'EXDATE;TZID=Europe/Berlin:20261116T090000,20261130T090000',
+  'SUMMARY:Team meeting',
+  'END:VEVENT',
+  'BEGIN:VEVENT',
+  'UID:weekly-team',
+  'DTSTAMP:20261101T000000Z',
+  'RECURRENCE-ID;TZID=Europe/Berlin:20261123T090000',
+  'DTSTART;TZID=Europe/Berlin:20261123T160000',
+  'DTEND;TZID=Europe/Berlin:20261123T170000',
+  'SUMMARY:Team meeting (afternoon)',
+  'END:VEVENT',
+  'END:VCALENDAR',
+  '',
+].join('\r\n');
+
+const sync = (mode: 'express' | 'complete') =>
+  liaisonJson<RunReport>(
+    ['sync', '--all', '--mode', mode, '--scope', 'calendar', '--window-past', '3650'],
+    env,
+  );
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'liaison-e2e-appointments-'));
+  env = { LIAISON_DB: join(dir, 'firm.db') };
+  calendarDir = join(dir, 'mailboxes', 'alice', 'calendar');
+  expect((await liaison(['init'], env)).code).toBe(0);
+  expect(
+    (await liaison(['server', 'add', 'files', '--kind', 'vdir', '--url', join(dir, 'mailboxes')], env)).code,
+  ).toBe(0);
+  const add = [
+    'user',
+    'add',
+    'alice',
+    '--name',
+    'Alice Adams',
+    '--server',
+    'files',
+    '--mailbox',
+    'alice',
+    '--calendar',
+    'on',
+  ];
+  expect((await liaison(add, env)).code).toBe(0);
+  writeFileSync(join(calendarDir, 'weekly-team.ics'), WEEKLY);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('liaison appointments edit on a recurring appointment', () => {
+  it('moves the series with its exceptions, keeps its zone and its length', async () => {
+    expect((await sync('complete')).code).toBe(0);
+    const list = await liaisonJson<{ id: string; uid: string }[]>(
+      ['appointments', 'list', '--user', 'alice'],
+      env,
+    );
+    const series = list.json.find((a) => a.uid === 'weekly-team');
+    expect(series).toBeDefined();
+
+    // No zone given: the appointment's own (Europe/Berlin) applies; no end given: one hour.
+    const edit = await liaison(['appointments', 'edit', series!.id, '--start', '2026-11-02T10:00'], env);
+    expect(edit.code).toBe(0);
+    const run = await sync('express');
+    expect(run.code).toBe(0);
+    expect(run.json.collections[0]!.toMailbox.updated).toBe(1);
+
+    const files = readdirSync(calendarDir).filter((f) => f.endsWith('.ics'));
+    expect(files).toEqual(['weekly-team.ics']);
+    const written = parseEvent(readFileSync(join(calendarDir, files[0]!), 'utf8'), 'x');
+    expect(written.start).toEqual({ value: '2026-11-02T10:00:00', tzid: 'Europe/Berlin' });
+    expect(written.end).toEqual({ value: '2026-11-02T11:00:00', tzid: 'Europe/Berlin' });
+    expect(written.exdates.map((e) => e.value)).toEqual(['2026-11-16T10:00:00', '2026-11-30T10:00:00']);
+    expect(written.overrides.map((o) => o.recurrenceId.value)).toEqual(['2026-11-23T10:00:00']);
+    // The occurrence moved to the afternoon stays where it was moved to.
+    expect(written.overrides[0]!.component).toContain('DTSTART;TZID=Europe/Berlin:20261123T160000');
+
+    // Read back, nothing is left to carry either way.
+    const again = await sync('complete');
+    expect(again.json.collections[0]!.outcome).toBe('unchanged');
+  });
+});

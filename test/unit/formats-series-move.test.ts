@@ -1,0 +1,119 @@
+import ICAL from 'ical.js';
+import { describe, expect, it } from 'vitest';
+import type { Appointment } from '../../src/domain/appointment.js';
+import { parseEvent, serializeEvent } from '../../src/formats/icalendar.js';
+import { moveAppointment, shiftLike } from '../../src/formats/series-move.js';
+import { registerIanaZone } from '../../src/formats/timezones.js';
+
+const lines = (...l: string[]) =>
+  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...l, 'END:VCALENDAR', ''].join('\r\n');
+
+/** A weekly Monday meeting at 09:00 Berlin time, two Mondays cancelled, one moved to 16:00. */
+const WEEKLY = lines(
+  'BEGIN:VEVENT',
+  'UID:weekly-1',
+  'DTSTAMP:20261101T000000Z',
+  'DTSTART;TZID=Europe/Berlin:20261012T090000',
+  'DTEND;TZID=Europe/Berlin:20261012T100000',
+  'RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10',
+  // One in summer time written as the zone's local time, one in winter time written in UTC.
+  'EXDATE;TZID=Europe/Berlin:20261019T090000',
+  'EXDATE:20261116T080000Z',
+  'SUMMARY:Weekly',
+  'END:VEVENT',
+  'BEGIN:VEVENT',
+  'UID:weekly-1',
+  'DTSTAMP:20261101T000000Z',
+  'RECURRENCE-ID;TZID=Europe/Berlin:20261123T090000',
+  'DTSTART;TZID=Europe/Berlin:20261123T160000',
+  'DTEND;TZID=Europe/Berlin:20261123T170000',
+  'SUMMARY:Weekly, moved this once',
+  'END:VEVENT',
+);
+
+/** Every occurrence as "start (summary)", in UTC, exceptions and overrides applied. */
+function occurrences(a: Appointment): string[] {
+  registerIanaZone('Europe/Berlin');
+  const vcalendar = new ICAL.Component(ICAL.parse(serializeEvent(a)));
+  const [master, ...others] = vcalendar.getAllSubcomponents('vevent');
+  const event = new ICAL.Event(master!);
+  for (const o of others) event.relateException(new ICAL.Event(o));
+  const out: string[] = [];
+  const it = event.iterator();
+  for (let next = it.next(); next && out.length < 50; next = it.next()) {
+    const details = event.getOccurrenceDetails(next);
+    out.push(`${details.startDate.toJSDate().toISOString()} (${details.item.summary})`);
+  }
+  return out;
+}
+
+describe('moving an appointment', () => {
+  it('moves a series with its cancelled and changed occurrences: none comes back, none shows twice', () => {
+    const before = parseEvent(WEEKLY, 'x');
+    expect(occurrences(before)).toHaveLength(8); // 10 Mondays, 2 cancelled
+    const moved = moveAppointment(
+      before,
+      { value: '2026-10-12T10:00:00', tzid: 'Europe/Berlin' },
+      { value: '2026-10-12T11:00:00', tzid: 'Europe/Berlin' },
+    );
+    const hour = 3_600_000;
+    const expected = occurrences(before).map((o) =>
+      o.endsWith('(Weekly)') ? o.replace(/^\S+/, (iso) => new Date(Date.parse(iso) + hour).toISOString()) : o,
+    );
+    expect(occurrences(moved)).toEqual(expected);
+    // Winter time: 10:00 in Berlin is 09:00 UTC, an hour later than before, on the same day.
+    expect(moved.exdates).toEqual([
+      { value: '2026-10-19T10:00:00', tzid: 'Europe/Berlin' },
+      { value: '2026-11-16T10:00:00', tzid: 'Europe/Berlin' },
+    ]);
+    expect(moved.overrides[0]!.recurrenceId).toEqual({ value: '2026-11-23T10:00:00', tzid: 'Europe/Berlin' });
+    expect(moved.overrides[0]!.component).toContain('DTSTART;TZID=Europe/Berlin:20261123T160000');
+    // What is written reads back the same: no spurious change on the next sync.
+    expect(parseEvent(serializeEvent(moved), 'x')).toEqual(moved);
+  });
+
+  it('moves a series to another day and to another time zone', () => {
+    const before = parseEvent(WEEKLY, 'x');
+    const moved = moveAppointment(
+      before,
+      { value: '2026-10-13T09:00:00', tzid: 'America/New_York' },
+      { value: '2026-10-13T10:00:00', tzid: 'America/New_York' },
+    );
+    expect(moved.exdates.map((e) => e.value)).toEqual(['2026-10-20T09:00:00', '2026-11-17T09:00:00']);
+    expect(moved.exdates.every((e) => e.tzid === 'America/New_York')).toBe(true);
+    expect(moved.overrides[0]!.recurrenceId).toEqual({
+      value: '2026-11-24T09:00:00',
+      tzid: 'America/New_York',
+    });
+  });
+
+  it('moves all-day series by whole days, and between all-day and timed starts', () => {
+    const allDay = parseEvent(
+      lines(
+        'BEGIN:VEVENT',
+        'UID:all-day',
+        'DTSTAMP:20261101T000000Z',
+        'DTSTART;VALUE=DATE:20261201',
+        'DTEND;VALUE=DATE:20261202',
+        'RRULE:FREQ=DAILY;COUNT=5',
+        'EXDATE;VALUE=DATE:20261203',
+        'SUMMARY:Offsite',
+        'END:VEVENT',
+      ),
+      'x',
+    );
+    const later = moveAppointment(
+      allDay,
+      { value: '2026-12-08', tzid: '' },
+      { value: '2026-12-09', tzid: '' },
+    );
+    expect(later.exdates).toEqual([{ value: '2026-12-10', tzid: '' }]);
+    const timed = shiftLike({ value: '2026-12-01', tzid: '' }, { value: '2026-12-02T14:00:00Z', tzid: '' });
+    expect(timed({ value: '2026-12-03', tzid: '' })).toEqual({ value: '2026-12-04T14:00:00Z', tzid: '' });
+  });
+
+  it('leaves a series that did not move as it was', () => {
+    const before = parseEvent(WEEKLY, 'x');
+    expect(moveAppointment(before, before.start, before.end)).toEqual(before);
+  });
+});
