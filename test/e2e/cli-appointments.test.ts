@@ -2,9 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asUid } from '../../src/domain/ids.js';
 import { parseEvent } from '../../src/formats/icalendar.js';
 import type { RunReport } from '../../src/sync/report.js';
 import { liaison, liaisonJson } from '../support/cli.js';
+
+const UID = asUid('fallback-uid');
 
 /*
  * Editing a recurring appointment in the firm database with the CLI, and what reaches the
@@ -91,7 +94,7 @@ describe('liaison appointments edit on a recurring appointment', () => {
 
     const files = readdirSync(calendarDir).filter((f) => f.endsWith('.ics'));
     expect(files).toEqual(['weekly-team.ics']);
-    const written = parseEvent(readFileSync(join(calendarDir, files[0]!), 'utf8'), 'x');
+    const written = parseEvent(readFileSync(join(calendarDir, files[0]!), 'utf8'), UID);
     expect(written.start).toEqual({ value: '2026-11-02T10:00:00', tzid: 'Europe/Berlin' });
     expect(written.end).toEqual({ value: '2026-11-02T11:00:00', tzid: 'Europe/Berlin' });
     expect(written.exdates.map((e) => e.value)).toEqual(['2026-11-16T10:00:00', '2026-11-30T10:00:00']);

@@ -1,9 +1,12 @@
 import ICAL from 'ical.js';
 import { describe, expect, it } from 'vitest';
 import type { Appointment } from '../../src/domain/appointment.js';
+import { asUid } from '../../src/domain/ids.js';
 import { parseEvent, serializeEvent } from '../../src/formats/icalendar.js';
 import { moveAppointment, shiftLike } from '../../src/formats/series-move.js';
 import { registerIanaZone } from '../../src/formats/timezones.js';
+
+const UID = asUid('fallback-uid');
 
 const lines = (...l: string[]) =>
   ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...l, 'END:VCALENDAR', ''].join('\r\n');
@@ -49,7 +52,7 @@ function occurrences(a: Appointment): string[] {
 
 describe('moving an appointment', () => {
   it('moves a series with its cancelled and changed occurrences: none comes back, none shows twice', () => {
-    const before = parseEvent(WEEKLY, 'x');
+    const before = parseEvent(WEEKLY, UID);
     expect(occurrences(before)).toHaveLength(8); // 10 Mondays, 2 cancelled
     const moved = moveAppointment(
       before,
@@ -69,11 +72,11 @@ describe('moving an appointment', () => {
     expect(moved.overrides[0]!.recurrenceId).toEqual({ value: '2026-11-23T10:00:00', tzid: 'Europe/Berlin' });
     expect(moved.overrides[0]!.component).toContain('DTSTART;TZID=Europe/Berlin:20261123T160000');
     // What is written reads back the same: no spurious change on the next sync.
-    expect(parseEvent(serializeEvent(moved), 'x')).toEqual(moved);
+    expect(parseEvent(serializeEvent(moved), UID)).toEqual(moved);
   });
 
   it('moves a series to another day and to another time zone', () => {
-    const before = parseEvent(WEEKLY, 'x');
+    const before = parseEvent(WEEKLY, UID);
     const moved = moveAppointment(
       before,
       { value: '2026-10-13T09:00:00', tzid: 'America/New_York' },
@@ -100,7 +103,7 @@ describe('moving an appointment', () => {
         'SUMMARY:Offsite',
         'END:VEVENT',
       ),
-      'x',
+      UID,
     );
     const later = moveAppointment(
       allDay,
@@ -113,7 +116,7 @@ describe('moving an appointment', () => {
   });
 
   it('leaves a series that did not move as it was', () => {
-    const before = parseEvent(WEEKLY, 'x');
+    const before = parseEvent(WEEKLY, UID);
     expect(moveAppointment(before, before.start, before.end)).toEqual(before);
   });
 });
