@@ -144,7 +144,8 @@ async function testDav(app: App, record: MailboxServerRecord, user: UserRecord |
   }
 }
 
-const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+const UNKNOWN = 'unknown: no such collection to ask (name a user with --user)';
+const yesNo = (b: boolean | null) => (b === null ? UNKNOWN : b ? 'yes' : 'no');
 
 function printCapabilities(c: ServerCapabilities): void {
   printTable(
@@ -160,7 +161,7 @@ function printCapabilities(c: ServerCapabilities): void {
       ['VJOURNAL', yesNo(c.vjournal)],
       ['dead properties', yesNo(c.deadProperties)],
       ['auto-scheduling', yesNo(c.autoSchedule)],
-      ['marker placement', c.markerPlacement],
+      ['marker placement', c.markerPlacement ?? UNKNOWN],
     ],
   );
 }

@@ -168,6 +168,11 @@ describe('liaison CLI on a Radicale server', () => {
     expect(server.stdout).toMatch(/principal\s+\/liaison-service\//);
     expect(server.stdout).toMatch(/VJOURNAL\s+yes/);
     expect(server.stdout).toMatch(/marker placement\s+collection/);
+    // Which it cannot tell without a collection to ask, it says, rather than "no".
+    expect(server.stdout).toMatch(
+      /sync-collection\s+unknown: no such collection to ask \(name a user with --user\)/,
+    );
+    expect(server.stdout).toMatch(/multiget\s+unknown/);
     const forUser = await liaison(['server', 'test', 'radicale', '--user', 'alice'], env);
     expect(forUser.code, forUser.stderr).toBe(0);
     expect(forUser.stdout).toMatch(/sync-collection\s+yes/);

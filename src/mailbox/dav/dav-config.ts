@@ -41,11 +41,14 @@ export interface ServerCapabilities {
   readonly principal: string | null;
   readonly addressbook: string | null;
   readonly calendar: string | null;
-  readonly syncCollection: boolean;
-  readonly ctag: boolean;
-  readonly multiget: boolean;
-  readonly vjournal: boolean;
-  readonly deadProperties: boolean;
+  // Asked of the synced collections: null when the mailbox has none to ask.
+  readonly syncCollection: boolean | null;
+  readonly ctag: boolean | null;
+  readonly multiget: boolean | null;
+  readonly deadProperties: boolean | null;
+  /** Asked by making a calendar in the calendar home: null when there is none. */
+  readonly vjournal: boolean | null;
   readonly autoSchedule: boolean;
-  readonly markerPlacement: MarkerPlacement;
+  /** Where the sync marker goes; null when neither the calendar home nor a collection could tell. */
+  readonly markerPlacement: MarkerPlacement | null;
 }

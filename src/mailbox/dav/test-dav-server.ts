@@ -67,11 +67,11 @@ export async function testDavServer(
     }
 
     const home = mailbox.homes.calendar;
-    let vjournal = false;
-    if (home !== null) vjournal = await journalCalendar(server, markerCollectionPath(home), examined);
+    const vjournal =
+      home === null ? null : await journalCalendar(server, markerCollectionPath(home), examined);
 
     const host = synced[0];
-    let deadProperties = false;
+    let deadProperties: boolean | null = null;
     if (host !== undefined) {
       const trial = { ns: MARKER_PROPERTY.ns, local: trialName() };
       deadProperties = (await setProperty(client, host.href, trial, 'test', context)) === 'done';
@@ -85,17 +85,24 @@ export async function testDavServer(
       }
     }
 
-    const markerPlacement: MarkerPlacement =
-      options.markerPlacement ?? (vjournal ? 'collection' : deadProperties ? 'property' : 'item');
+    const markerPlacement: MarkerPlacement | null =
+      options.markerPlacement ??
+      (vjournal
+        ? 'collection'
+        : deadProperties
+          ? 'property'
+          : vjournal === null && deadProperties === null
+            ? null
+            : 'item');
     return {
       server: config.name,
       account: account ?? (config.auth.kind === 'basic' ? config.auth.username : null),
       principal: mailbox.principal,
       addressbook: mailbox.collections.contacts?.href ?? null,
       calendar: mailbox.collections.calendar?.href ?? null,
-      syncCollection: synced.length > 0 && synced.every((c) => c.syncCollection),
-      ctag,
-      multiget: synced.length > 0 && synced.every((c) => c.multiget),
+      syncCollection: synced.length > 0 ? synced.every((c) => c.syncCollection) : null,
+      ctag: synced.length > 0 ? ctag : null,
+      multiget: synced.length > 0 ? synced.every((c) => c.multiget) : null,
       vjournal,
       deadProperties,
       autoSchedule: mailbox.autoSchedule,
