@@ -9,7 +9,12 @@ export interface ItemRef {
 /** One answer of a bulk read: the item's text, or the fact that it is gone. */
 export type ReadResult =
   | { readonly href: Href; readonly etag: Etag; readonly text: string }
-  | { readonly href: Href; readonly missing: true };
+  | { readonly href: Href; readonly missing: true }
+  /**
+   * The server answered for the item, but neither with it nor that it is gone (a 500 for
+   * one href of a multiget): it is there, unread. `failed` says what the server answered.
+   */
+  | { readonly href: Href; readonly failed: string };
 
 /** What changed in a collection since a token (RFC 6578 semantics). */
 export interface ChangeSet {

@@ -294,7 +294,9 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
     });
     if (round === 0) {
       if (!(await ctx.markerChecked())) return null;
-      token = sides.token;
+      // An item the server would not hand over keeps the change list where it was (none
+      // after a full listing): the next express run asks for its change again.
+      token = sides.mailbox.some((m) => m.notRead) ? first.token : sides.token;
     }
     const plan = planSync({
       codec: deps.codec,

@@ -49,6 +49,8 @@ export async function loadIntoEmptyFirm<T extends { readonly uid: Uid }>(
     : await collection.listAll();
   let planned = 0;
   let done = 0;
+  // An item the server would not hand over: no change list then, the next run lists again.
+  let notRead = false;
   let chunk: MailboxView<T>[] = [];
   const flush = async () => {
     const plan = planSync({
@@ -81,6 +83,7 @@ export async function loadIntoEmptyFirm<T extends { readonly uid: Uid }>(
   let ready = false;
   for await (const view of readViews(collection, hrefs, codec, ctx.where)) {
     chunk.push(view);
+    notRead ||= view.notRead === true;
     if (chunk.length < CHUNK) continue;
     ready ||= await ctx.ready();
     if (!ready) return null;
@@ -88,5 +91,5 @@ export async function loadIntoEmptyFirm<T extends { readonly uid: Uid }>(
   }
   if (!(ready || (await ctx.ready()))) return null;
   if (chunk.length > 0) await flush();
-  return { token, planned };
+  return { token: notRead ? null : token, planned };
 }

@@ -1,6 +1,14 @@
 import type { ItemCodec } from '../domain/codec.js';
 import { errorMessage, isLiaisonError } from '../domain/errors.js';
-import type { CollectionKind, Etag, Href, SyncToken, Uid, UserId } from '../domain/ids.js';
+import {
+  asEtag,
+  type CollectionKind,
+  type Etag,
+  type Href,
+  type SyncToken,
+  type Uid,
+  type UserId,
+} from '../domain/ids.js';
 import type { ChangeSet, ItemRef, MailboxCollection } from '../mailbox/port.js';
 import type { FirmView, MailboxView } from './plan-types.js';
 import type { FirmDelta, FirmItem, FirmSyncStore, StatusEntry } from './ports.js';
@@ -192,6 +200,12 @@ export async function* readViews<T extends { readonly uid: Uid }>(
 ): AsyncIterable<MailboxView<T>> {
   for await (const got of collection.read(hrefs)) {
     if ('missing' in got) continue;
+    if ('failed' in got) {
+      // There but unread: reported, its pair left alone. The etag is unknown and unused.
+      const at = `${where}, ${collection.location}, ${got.href}`;
+      yield { href: got.href, etag: asEtag(''), quarantine: `${at}: not read: ${got.failed}`, notRead: true };
+      continue;
+    }
     let view: MailboxView<T>;
     if (got.text.length > MAX_ITEM_CHARS) {
       const size = (got.text.length / 1_000_000).toFixed(1);

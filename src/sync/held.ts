@@ -102,6 +102,9 @@ export async function resolveHeldPlan<T extends { readonly uid: Uid }>(
       : await reverseOps(plan, deps.codec, async (href) => {
           for await (const r of collection.read([href])) {
             if ('missing' in r) return null;
+            if ('failed' in r) {
+              throw new LiaisonError('Unavailable', `${href} cannot be read to put it back: ${r.failed}`);
+            }
             return { etag: r.etag, item: deps.codec.parse(r.text, `liaison-${href}` as Uid) };
           }
           return null;

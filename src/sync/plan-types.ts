@@ -20,6 +20,11 @@ export interface MailboxView<T> {
   readonly etag: Etag;
   readonly content?: { readonly item: T; readonly fields: Fields; readonly hash: string };
   readonly quarantine?: string;
+  /**
+   * Set when the server would not hand the item over (not when it did not parse): the
+   * change it may hold is still to come, so the change list is not moved past it.
+   */
+  readonly notRead?: true;
 }
 
 export type ConflictPolicy = 'merge' | 'firm-wins' | 'mailbox-wins';

@@ -169,7 +169,7 @@ async function serverItemsWith(kind: CollectionKind, needle: string): Promise<Ma
   const collection = await collectionOf(kind);
   const out = new Map<Href, string>();
   for await (const r of collection.read((await collection.list()).map((ref) => ref.href))) {
-    if (!('missing' in r) && r.text.includes(needle)) out.set(r.href, r.text);
+    if ('text' in r && r.text.includes(needle)) out.set(r.href, r.text);
   }
   return out;
 }

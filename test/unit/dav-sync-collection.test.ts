@@ -99,6 +99,34 @@ describe('sync-collection (RFC 6578)', () => {
     expect(isLiaisonError(e) && e.context).toMatchObject({ user: 'alice', collection: COLLECTION });
   });
 
+  it('refuses a change list that answers an item with neither the item nor its removal (a 500)', async () => {
+    const failing = `<D:response><D:href>${COLLECTION}b.ics</D:href><D:status>HTTP/1.1 500 Internal Server Error</D:status></D:response>`;
+    // The initial listing and a change list from a token alike.
+    for (const from of [null, 't0']) {
+      const run = await setup(() => page('t1', changed('a.ics', '1'), failing));
+      const error = await reportChanges(run.client, COLLECTION, from, {}, { isItem }).catch(
+        (e: unknown) => e,
+      );
+      expect(isLiaisonError(error, 'Unavailable'), String(error)).toBe(true);
+      expect(String(error)).toContain(`answered 500 for ${COLLECTION}b.ics`);
+      if (from === null) {
+        await run.client.transport.close();
+        await run.server.close();
+      }
+    }
+  });
+
+  it('keeps a member whose etag was not given: it is there, to be read', async () => {
+    const noEtag = `<D:response><D:href>${COLLECTION}b.ics</D:href><D:propstat><D:prop><D:getetag/></D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat></D:response>`;
+    const { client } = await setup(() => page('t1', changed('a.ics', '1'), noEtag));
+    const result = await reportChanges(client, COLLECTION, null, {}, { isItem });
+    expect([...result.changed]).toEqual([
+      [`${COLLECTION}a.ics`, '"1"'],
+      [`${COLLECTION}b.ics`, null],
+    ]);
+    expect([...result.removed]).toEqual([]);
+  });
+
   it('reads a 403 without the precondition as AccessDenied, not as a bad token', async () => {
     const { client } = await setup(() => ({ status: 403 }));
     await expect(reportChanges(client, COLLECTION, 'old', {}, { isItem })).rejects.toMatchObject({

@@ -10,7 +10,7 @@ import { mapBounded } from '../bounded-map.js';
 import type { ReadResult } from '../port.js';
 import type { CollectionProtocol } from './collection-protocol.js';
 import { type RequestContext, statusError } from './dav-failure.js';
-import { type DavResponse, propOf, propText } from './multistatus.js';
+import { type DavResponse, propOf, propStatus, propText } from './multistatus.js';
 import { multigetBody } from './request-bodies.js';
 import type { WebDavClient } from './webdav-client.js';
 import { DAV_NS, type XmlName } from './xml-element.js';
@@ -32,7 +32,7 @@ export interface ReadSettings {
   readonly onGone: () => void;
 }
 
-type Found = { readonly etag: string; readonly text: string };
+type Found = { readonly etag: string; readonly text: string } | { readonly failed: string };
 
 /** Reads `hrefs`, yielding one result per href in the order given (duplicates included). */
 export async function* readItems(hrefs: readonly Href[], settings: ReadSettings): AsyncIterable<ReadResult> {
@@ -60,9 +60,9 @@ export async function* readItems(hrefs: readonly Href[], settings: ReadSettings)
     if (!settled.ok) throw settled.error;
     for (const href of batch) {
       const found = settings.hidden(href) ? undefined : settled.value.get(href);
-      yield found === undefined
-        ? { href, missing: true }
-        : { href, etag: asEtag(found.etag), text: withCrlf(found.text) };
+      if (found === undefined) yield { href, missing: true };
+      else if ('failed' in found) yield { href, failed: found.failed };
+      else yield { href, etag: asEtag(found.etag), text: withCrlf(found.text) };
     }
   }
 }
@@ -100,11 +100,22 @@ async function getEach(hrefs: readonly string[], settings: ReadSettings): Promis
   return found;
 }
 
-/** An item of a multiget answer, or undefined when the answer says it is not there. */
+/**
+ * An item of a multiget answer; undefined when the answer says it is not there (404 or
+ * 410, for the item or for its data); a failure for any other answer that holds no data
+ * (a 500, a 403): the item is then not taken for gone — that would delete its copy.
+ */
 function itemOf(response: DavResponse, settings: ReadSettings): Found | undefined {
-  if (response.status !== null && response.status >= 300) return undefined;
+  const { status } = response;
+  if (status === 404 || status === 410) return undefined;
+  if (status !== null && (status < 200 || status >= 300))
+    return { failed: `the server answered ${status} for it` };
   const data = propOf(response, settings.protocol.data);
-  if (data === undefined) return undefined;
+  if (data === undefined) {
+    const dataStatus = propStatus(response, settings.protocol.data);
+    if (dataStatus === 404 || dataStatus === 410) return undefined;
+    return { failed: `the server answered ${dataStatus ?? 'without its data'} for its data` };
+  }
   const etag = propText(response, GETETAG);
   if (!etag) throw noEtag(response.href, settings);
   return { etag, text: data.text };

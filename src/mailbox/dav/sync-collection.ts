@@ -56,18 +56,24 @@ export async function reportChanges(
   let current = token;
   for (let page = 1; ; page++) {
     let truncated = false;
+    let failed: DavResponse | undefined;
     const onResponse = (response: DavResponse) => {
-      if (sameCollection(response.href, collection)) {
-        if (response.status === 507) truncated = true;
+      const { href, status } = response;
+      if (sameCollection(href, collection)) {
+        if (status === 507) truncated = true;
         return;
       }
-      if (!options.isItem(response.href)) return;
-      if (response.status === 404 || response.status === 410) {
-        changed.delete(response.href);
-        removed.add(response.href);
-      } else if (response.propstats.some((ps) => ps.status >= 200 && ps.status < 300)) {
-        removed.delete(response.href);
-        changed.set(response.href, propText(response, GETETAG) ?? null);
+      if (!options.isItem(href)) return;
+      if (status === 404 || status === 410) {
+        changed.delete(href);
+        removed.add(href);
+      } else if (status !== null && (status < 200 || status >= 300)) {
+        // Neither there nor gone: taking it for either could delete a copy or lose a change.
+        failed ??= response;
+      } else {
+        // A member with propstats is there, even when its etag was not given (then read again).
+        removed.delete(href);
+        changed.set(href, propText(response, GETETAG) ?? null);
       }
     };
     const answer = await client.multistatus(
@@ -96,6 +102,14 @@ export async function reportChanges(
         );
       }
       throw statusError(request, status, preconditions);
+    }
+    if (failed !== undefined) {
+      // The collection is skipped this run, its token kept: the next run asks again.
+      throw new LiaisonError(
+        'Unavailable',
+        `${client.server}: the change list of ${collection} answered ${failed.status} for ${failed.href}, neither the item nor its removal: nothing of the collection is synced this run`,
+        { context: { ...context, server: client.server, collection, href: failed.href } },
+      );
     }
     const next = answer.syncToken;
     if (next === null || next === '') {
