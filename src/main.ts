@@ -20,6 +20,7 @@ import { appointmentCodec } from './formats/appointment-codec.js';
 import type { DavServerConfig, ServerCapabilities } from './mailbox/dav/dav-config.js';
 import { DavMailboxServer } from './mailbox/dav/dav-mailbox-server.js';
 import type { DavTransportOptions } from './mailbox/dav/dav-transport.js';
+import { ServerHealth } from './mailbox/dav/server-health.js';
 import {
   type DiscoveryStore,
   discoveryBasis,
@@ -72,6 +73,16 @@ export async function openApp(url: string): Promise<App> {
   const credentials = new ServerCredentials(repos);
   const servers = new Map<string, MailboxServer>();
   const davServers: DavMailboxServer[] = [];
+  // One per configured server: a server found down is down for its every user.
+  const health = new Map<string, ServerHealth>();
+  const healthOf = (name: string) => {
+    let known = health.get(name);
+    if (known === undefined) {
+      known = new ServerHealth();
+      health.set(name, known);
+    }
+    return known;
+  };
 
   const davServer = async (
     record: MailboxServerRecord,
@@ -79,6 +90,7 @@ export async function openApp(url: string): Promise<App> {
     options: DavTransportOptions = {},
   ): Promise<DavMailboxServer> =>
     new DavMailboxServer(await credentials.davConfig(record, user?.hasSecret ? user : null), {
+      health: healthOf(record.name),
       ...options,
       discoveryCache: new StoredDiscoveryCache(
         discoveryStore(repos, record.id),

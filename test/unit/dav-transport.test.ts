@@ -177,6 +177,37 @@ describe('DAV transport', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
+  it('stops asking, for the rest of the run, a server that has not answered at all', async () => {
+    const events: DavRequestEvent[] = [];
+    const { client } = await setup(
+      () => new Promise(() => undefined),
+      { retries: 0, timeoutMs: 300 },
+      events,
+    );
+    const first = await failure(client.propfind('/c/', 0, GETETAG, {}));
+    expect(first.message).toContain('timeout');
+    const next = await failure(client.propfind('/d/', 0, GETETAG, {}));
+    expect(next.kind).toBe('Unavailable');
+    expect(next.message).toMatch(
+      /^test-dav: not asked again: the server has not answered in this run \(test-dav: PROPFIND .*\/c\/: .*timeout/,
+    );
+    expect(events).toHaveLength(1);
+  });
+
+  it('keeps asking a server that answered before, when one request times out', async () => {
+    const events: DavRequestEvent[] = [];
+    let n = 0;
+    const { client } = await setup(
+      () => (++n === 2 ? new Promise(() => undefined) : OK),
+      { retries: 0, timeoutMs: 300 },
+      events,
+    );
+    await client.propfind('/c/', 0, GETETAG, {});
+    expect((await failure(client.propfind('/c/', 0, GETETAG, {}))).message).toContain('timeout');
+    await client.propfind('/c/', 0, GETETAG, {});
+    expect(events.map((e) => e.status)).toEqual([207, null, 207]);
+  });
+
   it('reports invalid XML as InvalidData naming server and URL', async () => {
     const { client } = await setup(() => multistatus('<multistatus xmlns="DAV:"><response><href>/c/</'));
     const e = await failure(client.propfind('/c/', 1, GETETAG, { collection: '/c/' }));

@@ -26,6 +26,7 @@ import {
   type RetrySettings,
   retryAfterMs,
 } from './retry-policy.js';
+import { ServerHealth } from './server-health.js';
 
 /** One request as the transport sends it. */
 export interface DavHttpRequest {
@@ -68,6 +69,8 @@ export interface DavTransportOptions {
   readonly maxWaitMs?: number;
   /** Called after every attempt: for metrics and tests. */
   readonly onRequest?: (event: DavRequestEvent) => void;
+  /** Shared with other connections to the same server (default: this transport's own). */
+  readonly health?: ServerHealth;
 }
 
 const USER_AGENT = 'Liaison (CardDAV/CalDAV sync)';
@@ -82,6 +85,7 @@ export class DavTransport {
   readonly #timeoutMs: number;
   readonly #retry: RetrySettings;
   readonly #onRequest: ((event: DavRequestEvent) => void) | undefined;
+  readonly #health: ServerHealth;
 
   constructor(config: DavServerConfig, options: DavTransportOptions = {}) {
     this.server = config.name;
@@ -105,6 +109,7 @@ export class DavTransport {
       maxWaitMs: options.maxWaitMs ?? 60_000,
     };
     this.#onRequest = options.onRequest;
+    this.#health = options.health ?? new ServerHealth();
     this.#authorization = authorization(config);
     this.#agent = new Agent({
       connections: Math.max(1, config.maxConnections),
@@ -145,6 +150,7 @@ export class DavTransport {
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...req.headers };
     if (this.#authorization !== undefined) headers.authorization = this.#authorization;
     const repeatable = isRepeatable(req.method, headers);
+    this.#health.check(this.server);
     for (let attempt = 0; ; attempt++) {
       const started = Date.now();
       let response: Dispatcher.ResponseData;
@@ -161,12 +167,15 @@ export class DavTransport {
         const code = errorCode(e);
         this.#report(req.method, url, null, attempt, started, code ?? 'error');
         if (attempt >= this.#retry.retries || !mayRetryFailure(code, repeatable)) {
-          throw transportError(this.described(req.method, url, req.context), e);
+          const error = transportError(this.described(req.method, url, req.context), e);
+          this.#health.failed(error);
+          throw error;
         }
         await sleep(backoffMs(attempt, this.#retry));
         continue;
       }
       const status = response.statusCode;
+      this.#health.answered();
       this.#report(req.method, url, status, attempt, started);
       const wait = this.#retryWait(status, response.headers['retry-after'], attempt, repeatable);
       if (wait === null) {
