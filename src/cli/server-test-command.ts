@@ -137,11 +137,25 @@ async function testDav(app: App, record: MailboxServerRecord, user: UserRecord |
   const base = { server: record.name, kind: record.kind, url: record.url, account };
   try {
     const capabilities = await tester.call(app, config, account ?? undefined);
+    const missing = user === null ? [] : missingCollections(user, capabilities);
+    if (missing.length > 0) {
+      const where = capabilities.principal === null ? '' : ` (looked in ${capabilities.principal})`;
+      const message = `mailbox ${account} on server ${record.name} has no ${missing.join(' and no ')} to sync${where}: create it in a mail client, or run \`liaison user set ${user!.login} --create-collections\``;
+      return { ok: false, ...base, capabilities, error: { kind: 'NotFound', message } };
+    }
     return { ok: true, ...base, capabilities };
   } catch (e) {
     const kind = isLiaisonError(e) ? e.kind : 'Unavailable';
     return { ok: false, ...base, error: { kind, message: failureMessage(e, record, config, account) } };
   }
+}
+
+/** The collections a user syncs that the examined mailbox does not have. */
+function missingCollections(user: UserRecord, c: ServerCapabilities): string[] {
+  const missing: string[] = [];
+  if (user.contactsEnabled && c.addressbook === null) missing.push('address book');
+  if (user.calendarEnabled && c.calendar === null) missing.push('calendar');
+  return missing;
 }
 
 const UNKNOWN = 'unknown: no such collection to ask (name a user with --user)';

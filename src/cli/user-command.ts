@@ -199,6 +199,10 @@ export function registerUser(program: Command): void {
     .option('--token-env <VAR>', "dav: env variable holding the user's bearer token")
     .option('--server-account', "forget the user's own credentials: use the server's service account again")
     .option(
+      '--create-collections',
+      "dav: create the users' address book and calendar where the server has none (e.g. Radicale)",
+    )
+    .option(
       `--updates <${UPDATES_PREFERENCES.join('|')}>`,
       "firm sync: firm changes reach the user's contacts at once (auto, the default) or wait for review",
       preference(UPDATES_PREFERENCES),
@@ -217,6 +221,7 @@ export function registerUser(program: Command): void {
           contacts?: boolean;
           calendar?: boolean;
           serverAccount?: boolean;
+          createCollections?: boolean;
           updates?: UpdatesPreference;
           newContacts?: NewContactsPreference;
           json?: boolean;
@@ -234,11 +239,12 @@ export function registerUser(program: Command): void {
           opts.contacts === undefined &&
           opts.calendar === undefined &&
           !credentials &&
-          !preferences
+          !preferences &&
+          !opts.createCollections
         ) {
           throw new LiaisonError(
             'Usage',
-            'nothing to change: give --group, --contacts, --calendar, --updates, --new-contacts, credentials or --server-account',
+            'nothing to change: give --group, --contacts, --calendar, --updates, --new-contacts, credentials, --server-account or --create-collections',
           );
         }
         if (credentials && logins.length !== 1) {
@@ -272,6 +278,15 @@ export function registerUser(program: Command): void {
             ...(opts.calendar !== undefined ? { calendarEnabled: opts.calendar } : {}),
           });
           if (preferences) await setPreferences(app.firmDeps(), logins, patch);
+          const created: string[] = [];
+          if (opts.createCollections) {
+            for (const l of logins) {
+              const u = (await app.repos.users.get(l))!;
+              const server = (await app.repos.servers.get(u.server))!;
+              await (await app.mailboxServer(server, u)).ensureMailbox(u.mailboxAccount);
+              created.push(l);
+            }
+          }
           const own = changed && {
             login: changed.login,
             mailboxUsername: changed.mailboxUsername,
@@ -282,11 +297,13 @@ export function registerUser(program: Command): void {
               ...result,
               ...(own ? { credentials: own } : {}),
               ...(preferences ? { firmSync: patch } : {}),
+              ...(opts.createCollections ? { collectionsEnsured: created } : {}),
             });
           } else {
             say(`Updated ${result.updated.length} user(s): ${result.updated.join(', ')}`);
             if (patch.updates !== undefined) say(`  firm updates: ${patch.updates}`);
             if (patch.newContacts !== undefined) say(`  new contacts: ${patch.newContacts}`);
+            if (created.length > 0) say(`  address book and calendar in place for: ${created.join(', ')}`);
             if (changed) {
               say(
                 changed.hasSecret

@@ -681,6 +681,29 @@ describe('liaison CLI on a Radicale server', () => {
     expect(report(json, 'contacts')).toMatchObject({ outcome: 'unchanged' });
     expect(report(json, 'calendar')).toMatchObject({ outcome: 'unchanged' });
   });
+
+  it('server test --user says which collections a mailbox lacks; user set --create-collections makes them', async () => {
+    await radicale.addUser('dora');
+    const add = ['user', 'add', 'dora', '--name', 'Dora', '--server', 'radicale', '--mailbox', 'dora'];
+    expect((await liaison([...add, '--contacts', 'on', '--calendar', 'on'], env)).code).toBe(0);
+    const lacking = await liaison(['server', 'test', 'radicale', '--user', 'dora'], env);
+    expect(lacking.code).toBe(1);
+    expect(lacking.stderr).toContain(
+      'mailbox dora on server radicale has no address book and no calendar to sync (looked in /dora/): create it in a mail client, or run `liaison user set dora --create-collections`',
+    );
+    const json = await liaisonJson<{ ok: boolean; error: { kind: string } }>(
+      ['server', 'test', 'radicale', '--user', 'dora'],
+      env,
+    );
+    expect(json.json).toMatchObject({ ok: false, error: { kind: 'NotFound' } });
+
+    const create = await liaison(['user', 'set', 'dora', '--create-collections'], env);
+    expect(create.code, create.stderr).toBe(0);
+    expect(create.stdout).toContain('address book and calendar in place for: dora');
+    const fine = await liaison(['server', 'test', 'radicale', '--user', 'dora'], env);
+    expect(fine.code, fine.stderr).toBe(0);
+    expect(fine.stdout).toMatch(/address book\s+\/dora\//);
+  });
 });
 
 /** Whether the firm's contacts and the server's items are the same set of people (by UID). */
