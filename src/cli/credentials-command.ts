@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { LiaisonError } from '../domain/errors.js';
 import { withApp } from './context.js';
 import { printJson, say } from './output.js';
 
@@ -13,9 +14,20 @@ export function registerCredentials(program: Command): void {
     .description(
       'remove every stored password and token, for when the secret key they were stored with is lost; enter them again afterwards',
     )
+    .option('--yes', 'really remove them (without it, nothing is removed)')
     .option('--json', 'print JSON only')
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
+    .action(async (opts: { yes?: boolean; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
+        if (!opts.yes) {
+          // Every server and user would sync with nothing until their credentials are
+          // entered again: a step nobody should take by a slip.
+          const servers = (await app.repos.servers.list()).filter((s) => s.hasSecret).length;
+          const users = (await app.repos.users.list()).filter((u) => u.hasSecret).length;
+          throw new LiaisonError(
+            'Usage',
+            `this removes the stored credentials of ${servers} server(s) and ${users} user(s), which must then be entered again; it is meant for a lost secret key. Run it again with --yes to go ahead`,
+          );
+        }
         const removed = await app.credentials.forgetAll();
         if (opts.json) {
           printJson(removed);

@@ -25,7 +25,7 @@ import { SECRET_KEY_ENV, SECRET_KEY_FILE_ENV, type SecretKey, SecretKeySource } 
 
 /** What to do when the key is gone for good. */
 const LOST_KEY_HINT =
-  'if that key is lost, `liaison credentials reset` removes every stored password and token so that they can be entered again';
+  'if that key is lost, `liaison credentials reset --yes` removes every stored password and token so that they can be entered again';
 
 /** A credential a user can carry instead of the server's service account. */
 export type UserCredential = Exclude<DavAuth, { readonly kind: 'none' }>;

@@ -314,8 +314,14 @@ describe('liaison server and user credentials', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/liaison credentials reset/);
 
+    const unconfirmed = await liaison(['credentials', 'reset'], lostKey);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain(
+      'this removes the stored credentials of 1 server(s) and 1 user(s), which must then be entered again',
+    );
+    expect(unconfirmed.stderr).toContain('--yes');
     const reset = await liaisonJson<{ servers: string[]; users: string[] }>(
-      ['credentials', 'reset'],
+      ['credentials', 'reset', '--yes'],
       lostKey,
     );
     expect(reset.code, reset.stderr).toBe(0);
@@ -329,7 +335,7 @@ describe('liaison server and user credentials', () => {
     // The old key no longer opens what is stored now.
     const old = await liaison(['server', 'test', 'dav1'], env);
     expect(old.stderr).toContain('the secret key does not match the one the credentials were stored with');
-    const text = await liaison(['credentials', 'reset'], lostKey);
+    const text = await liaison(['credentials', 'reset', '--yes'], lostKey);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/liaison server set dav1 --password-env VAR/);
     expectNoSecretIn(text.stdout + text.stderr);
