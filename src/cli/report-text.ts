@@ -29,6 +29,7 @@ function renderCollection(c: CollectionReport): string {
   const out = [`${head} — ${parts.join(', ')}`];
   if (c.reason) out.push(`    why: ${c.reason}`);
   if (c.heldPlanId) out.push(`    held plan ${c.heldPlanId}: liaison held show ${c.heldPlanId}`);
-  for (const q of c.quarantined) out.push(`    quarantined ${q.href}: ${q.reason}`);
+  // The reason names user, collection, server and item.
+  for (const q of c.quarantined) out.push(`    quarantined: ${q.reason}`);
   return out.join('\n');
 }

@@ -202,14 +202,14 @@ export async function* readViews<T extends { readonly uid: Uid }>(
     if ('missing' in got) continue;
     if ('failed' in got) {
       // There but unread: reported, its pair left alone. The etag is unknown and unused.
-      const at = `${where}, ${collection.location}, ${got.href}`;
+      const at = `${where}, ${collection.location}, item ${got.href}`;
       yield { href: got.href, etag: asEtag(''), quarantine: `${at}: not read: ${got.failed}`, notRead: true };
       continue;
     }
     let view: MailboxView<T>;
     if (got.text.length > MAX_ITEM_CHARS) {
       const size = (got.text.length / 1_000_000).toFixed(1);
-      const at = `${where}, ${collection.location}, ${got.href}`;
+      const at = `${where}, ${collection.location}, item ${got.href}`;
       yield {
         href: got.href,
         etag: got.etag,
@@ -225,7 +225,7 @@ export async function* readViews<T extends { readonly uid: Uid }>(
       // Not a kind of item this collection's sync carries (a task in a calendar): left
       // alone, never quarantined: there is nothing wrong with it.
       if (isLiaisonError(e, 'Unsupported')) continue;
-      const at = `${where}, ${collection.location}, ${got.href}`;
+      const at = `${where}, ${collection.location}, item ${got.href}`;
       view = { href: got.href, etag: got.etag, quarantine: `${at}: ${errorMessage(e)}` };
     }
     yield view;

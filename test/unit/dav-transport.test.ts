@@ -1,3 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLiaisonError, type LiaisonError } from '../../src/domain/errors.js';
 import type { DavServerConfig } from '../../src/mailbox/dav/dav-config.js';
@@ -206,6 +211,61 @@ describe('DAV transport', () => {
     expect((await failure(client.propfind('/c/', 0, GETETAG, {}))).message).toContain('timeout');
     await client.propfind('/c/', 0, GETETAG, {});
     expect(events.map((e) => e.status)).toEqual([207, null, 207]);
+  });
+
+  it('refuses a self-signed certificate, saying how to trust it, unless told to skip the check', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'liaison-tls-'));
+    try {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-days',
+          '1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      const https = createHttpsServer(
+        { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+        (_req, res) => {
+          res.writeHead(207, { 'content-type': 'application/xml' });
+          res.end(OK.body);
+        },
+      );
+      await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+      const url = `https://127.0.0.1:${(https.address() as { port: number }).port}/`;
+      try {
+        const login = { url, username: 'svc', password: PASSWORD };
+        const strict = new WebDavClient(
+          new DavTransport(davTestConfig(login, { name: 'tls-test', retries: 0 })),
+        );
+        clients.push(strict);
+        const e = await failure(strict.propfind('/c/', 0, GETETAG, {}));
+        expect(e.kind).toBe('Config');
+        expect(e.message).toContain('NODE_EXTRA_CA_CERTS');
+        expect(e.message).toContain('liaison server set tls-test --insecure-skip-tls-verify');
+        const lax = new WebDavClient(
+          new DavTransport(davTestConfig(login, { retries: 0, tls: { skipVerify: true } })),
+        );
+        clients.push(lax);
+        expect((await lax.propfind('/c/', 0, GETETAG, {})).responses).toHaveLength(1);
+      } finally {
+        https.closeAllConnections();
+        await new Promise((resolve) => https.close(resolve));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports invalid XML as InvalidData naming server and URL', async () => {

@@ -64,7 +64,7 @@ export class DavCollection implements MailboxCollection {
     this.#s = settings;
     this.kind = settings.protocol.kind;
     this.#path = settings.collection.href;
-    this.location = displayUrl(settings.client.transport.url(this.#path));
+    this.location = `server ${settings.client.server} at ${displayUrl(settings.client.transport.url(this.#path))}`;
   }
 
   async list(): Promise<ItemRef[]> {

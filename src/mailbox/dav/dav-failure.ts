@@ -137,6 +137,9 @@ function statusKind(status: number, hasPrecondition: boolean): [ErrorKind, strin
     return ['Config', 'the server does not support this request here: check the server URL and collection'];
   if (status === 423) return ['Unavailable', 'the resource is locked: retry later'];
   if (status === 507) return ['Unavailable', 'the server is out of storage (quota?)'];
+  // Retried within the run unless the server asked for a longer wait (Retry-After) than a run waits.
+  if (status === 503)
+    return ['Unavailable', 'the server is unavailable for now (overloaded or in maintenance): retry later'];
   if (status >= 500) return ['Unavailable', 'the server failed: retry later, or see its logs'];
   if (status >= 300 && status < 400)
     return ['Config', 'unexpected redirect: configure the address the server redirects to'];
@@ -150,8 +153,15 @@ export function transportError(request: FailedRequest, error: unknown): LiaisonE
   // The cause keeps only code and message: an undici error object is never passed on whole.
   const cause = new Error(error instanceof Error ? error.message : String(error));
   if (code !== undefined) Object.assign(cause, { code });
-  const kind: ErrorKind = code !== undefined && TLS_CODES.has(code) ? 'Config' : 'Unavailable';
-  return requestError(kind, request, `${reason}: check that the server is up and reachable`, { cause });
+  if (code !== undefined && TLS_CODES.has(code)) {
+    return requestError(
+      'Config',
+      request,
+      `${reason}: the server's TLS certificate is not trusted; install its certificate authority (NODE_EXTRA_CA_CERTS=file.pem), or for a test server only: liaison server set ${request.server} --insecure-skip-tls-verify`,
+      { cause },
+    );
+  }
+  return requestError('Unavailable', request, `${reason}: check that the server is up and reachable`, { cause });
 }
 
 const TLS_CODES = new Set([
