@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { LiaisonError } from '../domain/errors.js';
 import { COLLECTION_KINDS } from '../domain/ids.js';
 import { withApp } from './context.js';
-import { printJson, printTable } from './output.js';
+import { printJson, printTable, say } from './output.js';
 
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('per user and collection: last sync, out of sync, held plans')
+    .description('per user and collection: last sync, out of sync, held plans, items that cannot be synced')
     .option('--user <login...>', 'only these users')
     .option('--json', 'print JSON only')
     .action(async (opts: { user?: string[]; json?: boolean }, cmd: Command) => {
@@ -17,6 +17,7 @@ export function registerStatus(program: Command): void {
         if (unknown.length > 0) throw new LiaisonError('Usage', `unknown user: ${unknown.join(', ')}`);
         const users = all.filter((u) => !opts.user || opts.user.includes(u.login));
         const held = await app.repos.heldPlans.listHeld({ state: 'held' });
+        const quarantined = await app.repos.quarantine.list(users.map((u) => u.id));
         const rows = users.flatMap((u) =>
           COLLECTION_KINDS.map((kind) => {
             const s = u.collections[kind];
@@ -30,13 +31,16 @@ export function registerStatus(program: Command): void {
               outOfSync: s.outOfSync,
               outOfSyncReason: s.outOfSyncReason,
               heldPlans: plans,
+              quarantined: quarantined
+                .filter((q) => q.user === u.id && q.kind === kind)
+                .map(({ href, reason, since }) => ({ href, reason, since })),
             };
           }),
         );
         if (opts.json) printJson(rows);
         else {
           printTable(
-            ['USER', 'COLLECTION', 'SYNC', 'LAST SYNC', 'STATE'],
+            ['USER', 'COLLECTION', 'SYNC', 'LAST SYNC', 'STATE', 'QUARANTINED'],
             rows.map((r) => [
               r.user,
               r.collection,
@@ -47,8 +51,13 @@ export function registerStatus(program: Command): void {
                 : r.heldPlans.length > 0
                   ? `held (plan ${r.heldPlans.join(', ')})`
                   : 'ok',
+              String(r.quarantined.length),
             ]),
           );
+          // What cannot be synced stays listed until a run reads it fine or finds it gone.
+          for (const r of rows) {
+            for (const q of r.quarantined) say(`quarantined since ${q.since}: ${q.reason}`);
+          }
         }
       });
     });

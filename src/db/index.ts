@@ -10,6 +10,7 @@ import { HeldPlanRepo } from './held-plan-repo.js';
 import { JournalRepo } from './journal-repo.js';
 import { LockRepo } from './lock-repo.js';
 import type { Database } from './open.js';
+import { QuarantineRepo } from './quarantine-repo.js';
 import { RunRepo } from './run-repo.js';
 import { ServerRepo } from './server-repo.js';
 import { appointmentSyncStore, contactSyncStore, type SqlFirmSyncStore } from './sync-store.js';
@@ -66,6 +67,7 @@ export interface Repositories {
   readonly runs: RunRepo;
   readonly locks: LockRepo;
   readonly discovery: DiscoveryRepo;
+  readonly quarantine: QuarantineRepo;
 }
 
 /**
@@ -90,5 +92,6 @@ export function createRepositories(
     runs: new RunRepo(database, clock),
     locks: new LockRepo(database, clock),
     discovery: new DiscoveryRepo(database, clock),
+    quarantine: new QuarantineRepo(database),
   };
 }

@@ -430,6 +430,28 @@ const statusGaps: Migration = {
   },
 };
 
+/**
+ * Mailbox items that could not be synced (unreadable, or the server would not hand them
+ * over), kept until a run reads them fine or finds them gone: a run that does not look at
+ * an item (an express run, for an item that did not change) must not make it look fine.
+ */
+const quarantine: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('quarantine')
+      .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('href', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('since', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('quarantine_pk', ['user_id', 'kind', 'href'])
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('quarantine').execute();
+  },
+};
+
 /** Every migration, in order; keys sort in the order they apply. Exported for upgrade tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -438,6 +460,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0004_journal_reason': journalReason,
   '0005_dav_discovery': davDiscovery,
   '0006_status_gaps': statusGaps,
+  '0007_quarantine': quarantine,
 };
 
 const provider: MigrationProvider = {

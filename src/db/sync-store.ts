@@ -19,6 +19,7 @@ import { loadCollectionState, saveCollectionState } from './collection-state.js'
 import { insertJournalRows, journalRow } from './journal-repo.js';
 import { fromJson, toJson } from './json-column.js';
 import type { Database } from './open.js';
+import { recordQuarantine } from './quarantine-repo.js';
 import type { SyncStatusTable } from './schema.js';
 import { takeChangeSeq } from './sequence.js';
 import { isUniqueViolation } from './sql-errors.js';
@@ -255,6 +256,18 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       );
     }
     return net.ids;
+  }
+
+  async recordQuarantine(
+    user: UserId,
+    kind: CollectionKind,
+    examined: readonly Href[] | null,
+    found: readonly { readonly href: Href; readonly reason: string }[],
+  ): Promise<void> {
+    this.checkKind(kind);
+    await this.database.db
+      .transaction()
+      .execute((trx) => recordQuarantine(trx, user, kind, examined, found, isoAt(this.clock())));
   }
 
   async loadState(user: UserId, kind: CollectionKind): Promise<CollectionState> {

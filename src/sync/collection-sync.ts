@@ -1,6 +1,6 @@
 import type { ItemCodec } from '../domain/codec.js';
 import { errorMessage, isLiaisonError } from '../domain/errors.js';
-import type { CollectionKind, SyncToken, Uid, UserId } from '../domain/ids.js';
+import type { CollectionKind, Href, SyncToken, Uid, UserId } from '../domain/ids.js';
 import type { ChangeSet, ItemRef, MailboxCollection, MailboxStore, MarkerNote } from '../mailbox/port.js';
 import { executePlan } from './execute.js';
 import { loadIntoEmptyFirm } from './first-load.js';
@@ -129,6 +129,7 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
         });
   if (applied === null || settings.dryRun || !(await marker.checked())) return;
   const { token, planned } = applied;
+  await firm.recordQuarantine(user, kind, applied.examined, report.quarantined);
   // A fingerprint taken before this run's own writes must not be kept: should the mailbox
   // later return to that earlier state (the user deletes what this run created), express
   // mode would take it for "unchanged". The next express run compares once instead.
@@ -272,7 +273,7 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
     /** The firm side's change counter moved since the last sync. */
     firmChanged: boolean;
   },
-): Promise<{ token: SyncToken | null; planned: number } | null> {
+): Promise<{ token: SyncToken | null; planned: number; examined: readonly Href[] | null } | null> {
   const { target, deps, settings, options, report, where } = ctx;
   const { user, kind } = target;
   const { firm } = deps;
@@ -281,6 +282,7 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
   let listToken = first.token;
   let asked = first.changes;
   let token: SyncToken | null = null;
+  let examined: readonly Href[] | null = null;
   let planned = 0;
   for (let round = 0; ; round++) {
     const sides = await gatherSides(collection, firm, deps.codec, target, {
@@ -297,6 +299,7 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
       // An item the server would not hand over keeps the change list where it was (none
       // after a full listing): the next express run asks for its change again.
       token = sides.mailbox.some((m) => m.notRead) ? first.token : sides.token;
+      examined = sides.examined;
     }
     const plan = planSync({
       codec: deps.codec,
@@ -345,7 +348,7 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
     listToken = token;
     asked = null;
   }
-  return { token, planned };
+  return { token, planned, examined };
 }
 
 /** True when neither the status nor the firm side holds anything for this collection. */

@@ -42,7 +42,7 @@ export interface FirstLoadContext<T extends { readonly uid: Uid }> {
 export async function loadIntoEmptyFirm<T extends { readonly uid: Uid }>(
   ctx: FirstLoadContext<T>,
   listed: ItemRef[] | null,
-): Promise<{ token: SyncToken | null; planned: number } | null> {
+): Promise<{ token: SyncToken | null; planned: number; examined: null } | null> {
   const { codec, collection, report } = ctx;
   const { refs, token } = listed
     ? { refs: listed, token: await collection.currentToken() }
@@ -91,5 +91,6 @@ export async function loadIntoEmptyFirm<T extends { readonly uid: Uid }>(
   }
   if (!(ready || (await ctx.ready()))) return null;
   if (chunk.length > 0) await flush();
-  return { token: notRead ? null : token, planned };
+  // Every item was looked at.
+  return { token: notRead ? null : token, planned, examined: null };
 }

@@ -26,6 +26,8 @@ export interface Sides<T> {
   /** Whether each side holds nothing at all (the empty-side guard). */
   readonly firmEmpty: boolean;
   readonly mailboxEmpty: boolean;
+  /** The mailbox items looked at: those of the change list, or null for all (a full listing). */
+  readonly examined: readonly Href[] | null;
 }
 
 export interface GatherOptions {
@@ -86,6 +88,7 @@ export async function gatherSides<T extends { readonly uid: Uid }>(
     existing: status.length,
     firmEmpty: firmItems.length === 0,
     mailboxEmpty: refs.length === 0,
+    examined: null,
   };
 }
 
@@ -125,6 +128,7 @@ async function changedSides<T extends { readonly uid: Uid }>(
     existing: delta.statusCount,
     firmEmpty: delta.itemCount === 0,
     mailboxEmpty: delta.statusCount - gone + added === 0,
+    examined: [...changed.keys(), ...removed],
   };
 }
 

@@ -138,6 +138,17 @@ export interface FirmSyncStore<T> {
   ): Promise<FirmItemId[]>;
   loadState(user: UserId, kind: CollectionKind): Promise<CollectionState>;
   saveState(user: UserId, kind: CollectionKind, patch: Partial<CollectionState>): Promise<void>;
+  /**
+   * Keeps the list of items that could not be synced: `examined` names the items a run
+   * looked at (null: all); of those, the ones in `found` are listed, the others leave the
+   * list. Items not examined keep their place in it.
+   */
+  recordQuarantine(
+    user: UserId,
+    kind: CollectionKind,
+    examined: readonly Href[] | null,
+    found: readonly { readonly href: Href; readonly reason: string }[],
+  ): Promise<void>;
 }
 
 /** A plan that crossed the mass-change threshold, stored for the administrator. */

@@ -51,6 +51,10 @@ const sync = (mode: 'express' | 'complete') =>
 const contacts = async () =>
   (await liaisonJson<{ uid: string; title: string }[]>(['contacts', 'list', '--user', 'alice'], env)).json;
 const titleOfB = async () => (await contacts()).find((c) => c.uid === 'bad-b')?.title;
+const quarantined = async () =>
+  (await liaisonJson<{ collection: string; quarantined: { href: string }[] }[]>(['status'], env)).json.find(
+    (r) => r.collection === 'contacts',
+  )!.quarantined;
 
 beforeAll(async () => {
   radicale = await startRadicale();
@@ -138,8 +142,10 @@ describe('an error status for one item in an answer from the server', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.json.collections[0]!.quarantined).toHaveLength(1);
     expect(await titleOfB()).toBe('v3');
+    expect((await quarantined()).map((q) => q.href)).toEqual(['/alice/contacts/b.vcf']);
     const next = await sync('express');
     expect(next.json.collections[0]!.toFirm.updated).toBe(1);
     expect(await titleOfB()).toBe('v4');
+    expect(await quarantined()).toEqual([]);
   });
 });

@@ -259,7 +259,23 @@ describe('liaison CLI on vdir mailboxes', () => {
     expect(c.quarantined[0]?.reason).toContain('alice');
     expect(c.toFirm.created).toBe(1);
     expect(readFileSync(join(contactsDir, 'broken.vcf'), 'utf8')).toContain('Half a card');
+
+    // Still listed after a run with nothing to do, until the file is fixed or gone.
+    expect(report((await sync('express', 'contacts')).json, 'contacts').outcome).toBe('unchanged');
+    const listed = async () => {
+      const rows = await liaisonJson<
+        { collection: string; quarantined: { href: string; reason: string }[] }[]
+      >(['status'], env);
+      return rows.json.find((r) => r.collection === 'contacts')!.quarantined;
+    };
+    expect(await listed()).toEqual([
+      { href: 'broken.vcf', reason: c.quarantined[0]!.reason, since: expect.any(String) },
+    ]);
+    const text = await liaison(['status'], env);
+    expect(text.stdout).toMatch(/quarantined since \S+: user alice, contacts, .*broken\.vcf/);
     unlinkSync(join(contactsDir, 'broken.vcf'));
+    await sync('express', 'contacts');
+    expect(await listed()).toEqual([]);
   });
 
   it('holds a mass deletion; reject puts the items back in the mailbox, approve applies it', async () => {

@@ -49,6 +49,7 @@ describe.each(DIALECTS)('opening and migrating (%s)', (dialect) => {
         '0004_journal_reason',
         '0005_dav_discovery',
         '0006_status_gaps',
+        '0007_quarantine',
       ]);
     } finally {
       await again.close();

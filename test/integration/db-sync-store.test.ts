@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ContactRepo } from '../../src/db/contact-repo.js';
 import { JournalRepo } from '../../src/db/journal-repo.js';
+import { QuarantineRepo } from '../../src/db/quarantine-repo.js';
 import { currentChangeSeq } from '../../src/db/sequence.js';
 import { ServerRepo } from '../../src/db/server-repo.js';
 import { appointmentSyncStore, contactSyncStore } from '../../src/db/sync-store.js';
@@ -296,5 +297,32 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
       end_utc: Date.parse('2030-05-06T10:00:00Z'),
     });
     await expect(calendar.listItems(user, 'contacts')).rejects.toSatisfy((e) => isLiaisonError(e, 'Usage'));
+  });
+
+  it('keeps items that cannot be synced listed until a run looks at them and finds them fine', async () => {
+    const user = await addUser();
+    const repo = new QuarantineRepo(database());
+    const hrefs = () => repo.list([user]).then((l) => l.map((q) => `${q.href}: ${q.reason}`));
+    const q = (href: string, reason: string) => ({ href: asHref(href), reason });
+    await store().recordQuarantine(user, 'contacts', null, [q('a.vcf', 'bad'), q('b.vcf', 'bad')]);
+    const since = (await repo.list([user]))[0]!.since;
+    // A change list that names b (now fine) and c (now broken); a is not looked at.
+    await store().recordQuarantine(
+      user,
+      'contacts',
+      [asHref('b.vcf'), asHref('c.vcf')],
+      [q('c.vcf', 'worse')],
+    );
+    expect(await hrefs()).toEqual(['a.vcf: bad', 'c.vcf: worse']);
+    // Found again: the reason is updated, the time it was first found kept.
+    await store().recordQuarantine(user, 'contacts', [asHref('a.vcf')], [q('a.vcf', 'still bad')]);
+    expect((await repo.list([user])).find((x) => x.href === 'a.vcf')).toMatchObject({
+      reason: 'still bad',
+      since,
+    });
+    // A full listing looks at everything.
+    await store().recordQuarantine(user, 'contacts', null, []);
+    expect(await hrefs()).toEqual([]);
+    expect(await repo.list([])).toEqual([]);
   });
 });

@@ -101,6 +101,17 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
   async saveState(_u: UserId, _k: CollectionKind, patch: Partial<CollectionState>): Promise<void> {
     this.state = { ...this.state, ...patch };
   }
+  /** Items kept out of sync: href → reason. */
+  readonly quarantine = new Map<Href, string>();
+  async recordQuarantine(
+    _u: UserId,
+    _k: CollectionKind,
+    examined: readonly Href[] | null,
+    found: readonly { readonly href: Href; readonly reason: string }[],
+  ): Promise<void> {
+    for (const href of examined ?? [...this.quarantine.keys()]) this.quarantine.delete(href);
+    for (const f of found) this.quarantine.set(f.href, f.reason);
+  }
 
   /** A CRM user's edit on the firm side: bumps the change counter. */
   userPut(id: FirmItemId | null, item: T): FirmItemId {

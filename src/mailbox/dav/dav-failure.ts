@@ -161,7 +161,9 @@ export function transportError(request: FailedRequest, error: unknown): LiaisonE
       { cause },
     );
   }
-  return requestError('Unavailable', request, `${reason}: check that the server is up and reachable`, { cause });
+  return requestError('Unavailable', request, `${reason}: check that the server is up and reachable`, {
+    cause,
+  });
 }
 
 const TLS_CODES = new Set([
