@@ -8,7 +8,7 @@
  */
 import ICAL from 'ical.js';
 import type { Appointment, DateTimeValue } from '../domain/appointment.js';
-import { dateTimeLine, isDate, toIcalTime } from './date-values.js';
+import { dateTimeLine, fromIcalTime, isDate, toIcalTime } from './date-values.js';
 import { parseEvent, serializeEvent } from './icalendar.js';
 import { resolveZone } from './timezones.js';
 
@@ -53,6 +53,7 @@ export function moveAppointment(
     start,
     end,
     allDay: isDate(start),
+    rrule: movedUntil(a, shift),
     rdates: a.rdates.map(shift),
     exdates: a.exdates.map(shift),
     overrides: a.overrides.map((o) => {
@@ -61,6 +62,37 @@ export function moveAppointment(
     }),
   };
   return parseEvent(serializeEvent(moved), a.uid);
+}
+
+/**
+ * The recurrence rule with its UNTIL moved too: clients often write the last occurrence's
+ * start as UNTIL, so a series moved later would otherwise lose its last occurrence. UNTIL is
+ * written as RFC 5545 §3.3.10 asks for the new start: a date for an all-day start, UTC for
+ * a zoned or UTC one, local for a floating one.
+ */
+function movedUntil(a: Appointment, shift: (v: DateTimeValue) => DateTimeValue): string {
+  const match = /(^|;)UNTIL=(\d{8})(?:T(\d{6})(Z?))?(?=;|$)/i.exec(a.rrule);
+  if (match === null) return a.rrule;
+  const [whole, lead, date, time, z] = match as unknown as [
+    string,
+    string,
+    string,
+    string | undefined,
+    string,
+  ];
+  const day = `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}`;
+  const until: DateTimeValue =
+    time === undefined
+      ? { value: day, tzid: '' }
+      : {
+          value: `${day}T${time.slice(0, 2)}:${time.slice(2, 4)}:${time.slice(4, 6)}${z ? 'Z' : ''}`,
+          tzid: z ? '' : a.start.tzid,
+        };
+  let moved = shift(until);
+  if (!isDate(moved) && moved.tzid !== '')
+    moved = fromIcalTime(toIcalTime(moved, a.timezones).convertToZone(ICAL.Timezone.utcTimezone), '');
+  const basic = moved.value.replace(/[-:]/g, '');
+  return a.rrule.replace(whole, `${lead}UNTIL=${basic}`);
 }
 
 /**

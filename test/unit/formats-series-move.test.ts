@@ -115,6 +115,42 @@ describe('moving an appointment', () => {
     expect(timed({ value: '2026-12-03', tzid: '' })).toEqual({ value: '2026-12-04T14:00:00Z', tzid: '' });
   });
 
+  it('moves UNTIL along, so that a series moved later keeps its last occurrence', () => {
+    const until = (rule: string, start: string, moveTo: string, tzid = '') => {
+      const a = parseEvent(
+        lines(
+          'BEGIN:VEVENT',
+          'UID:until',
+          'DTSTAMP:20261101T000000Z',
+          tzid ? `DTSTART;TZID=${tzid}:${start}` : `DTSTART:${start}`,
+          `RRULE:${rule}`,
+          'SUMMARY:Until',
+          'END:VEVENT',
+        ),
+        UID,
+      );
+      const to = { value: moveTo, tzid: moveTo.endsWith('Z') ? '' : tzid };
+      const moved = moveAppointment(a, to, null);
+      return { rrule: moved.rrule, count: occurrences(moved).length, before: occurrences(a).length };
+    };
+    // Zoned start, UNTIL in UTC at the last occurrence (as clients write it): one hour later.
+    expect(
+      until('FREQ=WEEKLY;UNTIL=20261123T080000Z', '20261102T090000', '2026-11-02T10:00:00', 'Europe/Berlin'),
+    ).toEqual({
+      rrule: 'FREQ=WEEKLY;UNTIL=20261123T090000Z',
+      count: 4,
+      before: 4,
+    });
+    // UTC start, moved a day later.
+    expect(
+      until('FREQ=DAILY;UNTIL=20261205T100000Z;INTERVAL=2', '20261201T100000Z', '2026-12-02T10:00:00Z'),
+    ).toEqual({
+      rrule: 'FREQ=DAILY;INTERVAL=2;UNTIL=20261206T100000Z',
+      count: 3,
+      before: 3,
+    });
+  });
+
   it('leaves a series that did not move as it was', () => {
     const before = parseEvent(WEEKLY, UID);
     expect(moveAppointment(before, before.start, before.end)).toEqual(before);
