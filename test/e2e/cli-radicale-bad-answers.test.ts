@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/sync/report.js';
-import { liaison, liaisonJson } from '../support/cli.js';
+import { liaisonJson } from '../support/cli.js';
 import { type DavProxy, type ProxiedRequest, startDavProxy } from '../support/dav-servers/dav-proxy.js';
 import { type RadicaleServer, startRadicale } from '../support/dav-servers/radicale.js';
+import { aliceOnRadicale, putContact } from '../support/radicale-cli.js';
 
 /*
  * A server that answers one item of a listing, a change list or a multiget with an error
@@ -21,18 +21,6 @@ let proxy: DavProxy;
 
 const vcard = (uid: string, name: string, title = '') =>
   `BEGIN:VCARD\r\nVERSION:3.0\r\nUID:${uid}\r\nFN:${name}\r\nN:${name};;;;\r\n${title ? `TITLE:${title}\r\n` : ''}END:VCARD\r\n`;
-
-async function putContact(name: string, text: string): Promise<void> {
-  const response = await fetch(new URL(`/alice/contacts/${name}`, radicale.url), {
-    method: 'PUT',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${radicale.username}:${radicale.password}`).toString('base64')}`,
-      'content-type': 'text/vcard; charset=utf-8',
-    },
-    body: text,
-  });
-  if (response.status !== 201 && response.status !== 204) throw new Error(`PUT ${name}: ${response.status}`);
-}
 
 /** Answers for b.vcf in REPORTs whose body holds `report` become a 500 for it. */
 function failB(report: 'sync-collection' | 'addressbook-multiget') {
@@ -61,28 +49,10 @@ beforeAll(async () => {
   await radicale.addUser('alice');
   proxy = await startDavProxy(radicale.url);
   dir = mkdtempSync(join(tmpdir(), 'liaison-e2e-bad-answers-'));
-  env = {
-    LIAISON_DB: join(dir, 'firm.db'),
-    LIAISON_SECRET_KEY: randomBytes(32).toString('base64'),
-    LIAISON_SECRET_KEY_FILE: '',
-    HOME: dir,
-    XDG_CONFIG_HOME: join(dir, 'xdg'),
-    DAV_PW: radicale.password,
-  };
-  const steps = [
-    ['init'],
-    ['server', 'add', 'radicale', '--kind', 'dav', '--url', proxy.url, '--username', radicale.username],
-    ['user', 'add', 'alice', '--name', 'Alice Adams', '--server', 'radicale', '--mailbox', 'alice'],
-  ];
-  steps[1]!.push('--password-env', 'DAV_PW');
-  steps[2]!.push('--contacts', 'on', '--create-collections');
-  for (const step of steps) {
-    const r = await liaison(step, env);
-    if (r.code !== 0) throw new Error(`liaison ${step.join(' ')}: ${r.code} ${r.stderr}`);
-  }
-  await putContact('a.vcf', vcard('bad-a', 'Ada'));
-  await putContact('b.vcf', vcard('bad-b', 'Bea', 'v1'));
-  await putContact('c.vcf', vcard('bad-c', 'Cid'));
+  env = await aliceOnRadicale(radicale, proxy.url, dir, { contacts: true, calendar: false });
+  await putContact(radicale, 'a.vcf', vcard('bad-a', 'Ada'));
+  await putContact(radicale, 'b.vcf', vcard('bad-b', 'Bea', 'v1'));
+  await putContact(radicale, 'c.vcf', vcard('bad-c', 'Cid'));
   const first = await sync('complete');
   expect(first.code, first.stderr).toBe(0);
   expect((await contacts()).length).toBe(3);
@@ -95,7 +65,7 @@ afterAll(async () => {
 
 describe('an error status for one item in an answer from the server', () => {
   it('in a multiget: the item is reported, not read, and its firm copy stays', async () => {
-    await putContact('b.vcf', vcard('bad-b', 'Bea', 'v2'));
+    await putContact(radicale, 'b.vcf', vcard('bad-b', 'Bea', 'v2'));
     proxy.rewrite = failB('addressbook-multiget');
     const run = await sync('complete');
     proxy.rewrite = undefined;
@@ -122,7 +92,7 @@ describe('an error status for one item in an answer from the server', () => {
   });
 
   it('in an express change list: the run fails, and the next one still sees the change', async () => {
-    await putContact('b.vcf', vcard('bad-b', 'Bea', 'v3'));
+    await putContact(radicale, 'b.vcf', vcard('bad-b', 'Bea', 'v3'));
     proxy.rewrite = failB('sync-collection');
     const run = await sync('express');
     proxy.rewrite = undefined;
@@ -135,7 +105,7 @@ describe('an error status for one item in an answer from the server', () => {
   });
 
   it('in an express multiget: the next express run still reads the change', async () => {
-    await putContact('b.vcf', vcard('bad-b', 'Bea', 'v4'));
+    await putContact(radicale, 'b.vcf', vcard('bad-b', 'Bea', 'v4'));
     proxy.rewrite = failB('addressbook-multiget');
     const run = await sync('express');
     proxy.rewrite = undefined;

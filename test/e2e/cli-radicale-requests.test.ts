@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import type { RunReport } from '../../src/sync/report.js';
 import { liaison, liaisonJson } from '../support/cli.js';
 import { type DavProxy, startDavProxy } from '../support/dav-servers/dav-proxy.js';
 import { type RadicaleServer, startRadicale } from '../support/dav-servers/radicale.js';
+import { aliceOnRadicale, putContact } from '../support/radicale-cli.js';
 
 /*
  * What each `liaison sync` costs the server, counted by a proxy between the CLI and a real
@@ -22,18 +22,6 @@ let proxy: DavProxy;
 const vcard = (uid: string, name: string) =>
   `BEGIN:VCARD\r\nVERSION:3.0\r\nUID:${uid}\r\nFN:${name}\r\nN:${name};;;;\r\nEND:VCARD\r\n`;
 
-async function putContact(name: string, text: string): Promise<void> {
-  const response = await fetch(new URL(`/alice/contacts/${name}`, radicale.url), {
-    method: 'PUT',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${radicale.username}:${radicale.password}`).toString('base64')}`,
-      'content-type': 'text/vcard; charset=utf-8',
-    },
-    body: text,
-  });
-  if (response.status !== 201 && response.status !== 204) throw new Error(`PUT ${name}: ${response.status}`);
-}
-
 /** Runs `liaison sync` and returns its report with the requests it sent. */
 async function sync(mode: 'express' | 'complete'): Promise<{ report: RunReport; requests: string[] }> {
   proxy.requests.length = 0;
@@ -47,27 +35,9 @@ beforeAll(async () => {
   await radicale.addUser('alice');
   proxy = await startDavProxy(radicale.url);
   dir = mkdtempSync(join(tmpdir(), 'liaison-e2e-requests-'));
-  env = {
-    LIAISON_DB: join(dir, 'firm.db'),
-    LIAISON_SECRET_KEY: randomBytes(32).toString('base64'),
-    LIAISON_SECRET_KEY_FILE: '',
-    HOME: dir,
-    XDG_CONFIG_HOME: join(dir, 'xdg'),
-    DAV_PW: radicale.password,
-  };
-  const steps = [
-    ['init'],
-    ['server', 'add', 'radicale', '--kind', 'dav', '--url', proxy.url, '--username', radicale.username],
-    ['user', 'add', 'alice', '--name', 'Alice Adams', '--server', 'radicale', '--mailbox', 'alice'],
-  ];
-  steps[1]!.push('--password-env', 'DAV_PW');
-  steps[2]!.push('--contacts', 'on', '--calendar', 'on', '--create-collections');
-  for (const step of steps) {
-    const r = await liaison(step, env);
-    if (r.code !== 0) throw new Error(`liaison ${step.join(' ')}: ${r.code} ${r.stderr}`);
-  }
-  await putContact('a.vcf', vcard('req-a', 'Ada'));
-  await putContact('b.vcf', vcard('req-b', 'Bea'));
+  env = await aliceOnRadicale(radicale, proxy.url, dir, { contacts: true, calendar: true });
+  await putContact(radicale, 'a.vcf', vcard('req-a', 'Ada'));
+  await putContact(radicale, 'b.vcf', vcard('req-b', 'Bea'));
 });
 afterAll(async () => {
   await proxy?.close();
@@ -89,7 +59,7 @@ describe('requests per sync on Radicale, each run a new process', () => {
   });
 
   it('a change on the server costs the question, the marker and the read, not a rediscovery', async () => {
-    await putContact('c.vcf', vcard('req-c', 'Cid'));
+    await putContact(radicale, 'c.vcf', vcard('req-c', 'Cid'));
     const changed = await sync('express');
     const contacts = changed.report.collections.find((c) => c.collection === 'contacts');
     expect(contacts?.toFirm.created).toBe(1);
