@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_GUARDS } from '../sync/guards.js';
 import type { ConflictPolicy, PrivateRule } from '../sync/plan-types.js';
 import { DEFAULT_SETTINGS, type SyncMode, type SyncSettings } from '../sync/settings.js';
@@ -17,6 +17,13 @@ export interface SettingsFlags {
 }
 
 /** The tuning flags shared by `sync` and `recover`. */
+/** A share in percent: a whole number from 0 to 100 (above 100 would turn the guard off unseen). */
+function percent(value: string): number {
+  const n = positiveInt(value);
+  if (n > 100) throw new InvalidArgumentError('expected a whole number from 0 to 100');
+  return n;
+}
+
 export function settingsOptions(cmd: Command): Command {
   return cmd
     .option(
@@ -41,8 +48,8 @@ export function settingsOptions(cmd: Command): Command {
     )
     .option(
       '--max-change-percent <n>',
-      `hold above this share of existing items modified or deleted (default ${DEFAULT_GUARDS.maxChangeRatio * 100})`,
-      positiveInt,
+      `hold above this share of existing items modified or deleted, 0 to 100 (default ${DEFAULT_GUARDS.maxChangeRatio * 100})`,
+      percent,
     )
     .option('--window-past <days>', 'calendar window: days back (default 365)', positiveInt)
     .option('--window-future <days>', 'calendar window: days ahead (default 730)', positiveInt);

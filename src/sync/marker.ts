@@ -24,7 +24,7 @@ export function checkMarker(
     if (inNote === null) return { ok: true, promote: false };
     return {
       ok: false,
-      reason: `the mailbox's sync marker says ${kind} were last synced at ${inNote}, but the firm database has no sync on record (was the database restored?)`,
+      reason: `the mailbox's sync marker says the ${kind} collection was last synced at ${inNote}, but the firm database has no sync on record (was the database restored?)`,
     };
   }
   if (inNote === null) {
@@ -35,7 +35,7 @@ export function checkMarker(
   }
   return {
     ok: false,
-    reason: `the mailbox's sync marker says ${kind} were last synced at ${inNote}, the firm database says ${state.lastSync}: one side was probably restored from a backup`,
+    reason: `the mailbox's sync marker says the ${kind} collection was last synced at ${inNote}, the firm database says ${state.lastSync}: one side was probably restored from a backup`,
   };
 }
 

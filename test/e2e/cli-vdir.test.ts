@@ -386,6 +386,12 @@ describe('liaison CLI on vdir mailboxes', () => {
     expect((await liaison(['sync', '--mode', 'express', '--scope', 'both'], env)).code).toBe(2);
     expect((await liaison(['user', 'set', 'nobody', '--contacts', 'on'], env)).code).toBe(2);
     expect((await liaison(['frobnicate'], env)).code).toBe(2);
+    const share = await liaison(
+      ['sync', '--all', '--mode', 'express', '--scope', 'both', '--max-change-percent', '150'],
+      env,
+    );
+    expect(share.code).toBe(2);
+    expect(share.stderr).toMatch(/from 0 to 100/);
   });
 
   it('names a database it cannot open without showing its password', async () => {
