@@ -1,5 +1,5 @@
 import type { ItemCodec } from '../domain/codec.js';
-import { isLiaisonError } from '../domain/errors.js';
+import { errorMessage, isLiaisonError } from '../domain/errors.js';
 import type { Fields } from '../domain/fields.js';
 import type { CollectionKind, Etag, FirmItemId, Href, Uid, UserId } from '../domain/ids.js';
 import type { MailboxCollection } from '../mailbox/port.js';
@@ -101,22 +101,26 @@ async function staleFirmItems<T extends { readonly uid: Uid }>(
   return stale;
 }
 
+function journalLine(
+  action: JournalEntry['action'],
+  direction: JournalEntry['direction'],
+  firmId: FirmItemId | null,
+  href: Href | null,
+  uid: Uid | null,
+  before: Fields | null,
+  after: Fields | null,
+  note = '',
+): JournalEntry {
+  return { action, direction, firmId, href, uid, before, after, note };
+}
+
 async function applyOne<T extends { readonly uid: Uid }>(
   op: Op,
   ctx: ExecuteContext<T>,
 ): Promise<Outcome<T>> {
   const { codec, mailbox, report } = ctx;
   const hashOf = (f: Fields) => codec.hash(f);
-  const journal = (
-    action: JournalEntry['action'],
-    direction: JournalEntry['direction'],
-    firmId: FirmItemId | null,
-    href: Href | null,
-    uid: Uid | null,
-    before: Fields | null,
-    after: Fields | null,
-    note = '',
-  ): JournalEntry => ({ action, direction, firmId, href, uid, before, after, note });
+  const journal = journalLine;
 
   switch (op.type) {
     case 'create-in-mailbox': {
@@ -180,6 +184,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
           // Changed in the mailbox since it was read: never a blind retry; the next run re-plans it.
           if (isLiaisonError(e, 'PreconditionFailed') || isLiaisonError(e, 'NotFound'))
             return { deferred: true };
+          if (isLiaisonError(e, 'Unsupported')) return keepMailboxVersion(op, ctx, errorMessage(e));
           throw e;
         }
       }
@@ -240,6 +245,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
       } catch (e) {
         // Edited in the mailbox since it was listed: modify beats delete, next run.
         if (isLiaisonError(e, 'PreconditionFailed')) return { deferred: true };
+        if (isLiaisonError(e, 'Unsupported')) return restoreFromMailbox(op, ctx, errorMessage(e));
         throw e;
       }
       return {
@@ -262,4 +268,86 @@ async function applyOne<T extends { readonly uid: Uid }>(
     case 'forget':
       return { commit: { status: { op: 'remove', firmId: op.firmId }, journal: [] }, count: () => {} };
   }
+}
+
+type UpdateOp = Extract<Op, { type: 'update' }>;
+type DeleteInMailboxOp = Extract<Op, { type: 'delete-in-mailbox' }>;
+
+/**
+ * The mailbox would not take the firm's change (a meeting its server schedules, which the
+ * change would announce to the attendees): the firm database takes the mailbox's version
+ * back, the lost values kept in the journal line.
+ */
+function keepMailboxVersion<T extends { readonly uid: Uid }>(
+  op: UpdateOp,
+  ctx: ExecuteContext<T>,
+  reason: string,
+): Outcome<T> {
+  const fields = op.previous.mailbox;
+  return {
+    commit: {
+      firm: { op: 'update', id: op.firmId, item: ctx.codec.fromFields(op.uid, fields) },
+      status: {
+        op: 'put',
+        entry: {
+          firmId: op.firmId,
+          href: op.href,
+          firmHash: op.mailboxHash,
+          firmRevision: op.firmRevision,
+          mailboxEtag: op.etag,
+          mailboxHash: op.mailboxHash,
+          base: fields,
+        },
+      },
+      journal: [
+        journalLine('update', 'to-firm', op.firmId, op.href, op.uid, op.previous.firm, fields, reason),
+      ],
+    },
+    count: () => {
+      ctx.report.toFirm.updated++;
+      ctx.report.notWritten.push({ href: op.href, reason });
+    },
+  };
+}
+
+/**
+ * The mailbox would not delete the item (a meeting its server schedules, whose deletion
+ * would cancel it for the attendees): it comes back into the firm database as it is in
+ * the mailbox, under a new id.
+ */
+async function restoreFromMailbox<T extends { readonly uid: Uid }>(
+  op: DeleteInMailboxOp,
+  ctx: ExecuteContext<T>,
+  reason: string,
+): Promise<Outcome<T>> {
+  const { codec } = ctx;
+  for await (const got of ctx.mailbox.read([op.href])) {
+    if (!('text' in got)) break;
+    const item = codec.parse(got.text, op.uid ?? (`liaison-${op.href}` as Uid));
+    const fields = codec.fields(item);
+    const hash = codec.hash(fields);
+    return {
+      commit: {
+        firm: { op: 'create', item },
+        status: {
+          op: 'put',
+          entry: {
+            href: op.href,
+            firmHash: hash,
+            firmRevision: null,
+            mailboxEtag: got.etag,
+            mailboxHash: hash,
+            base: fields,
+          },
+        },
+        journal: [journalLine('create', 'to-firm', null, op.href, item.uid, null, fields, reason)],
+      },
+      count: () => {
+        ctx.report.toFirm.created++;
+        ctx.report.notWritten.push({ href: op.href, reason });
+      },
+    };
+  }
+  // Gone or unreadable meanwhile: the next run sees what it became.
+  return { deferred: true };
 }

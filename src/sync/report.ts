@@ -32,6 +32,11 @@ export interface CollectionReport {
   quarantined: Quarantined[];
   /** Changes left for the next run: the item changed while this run wrote it. */
   deferred: number;
+  /**
+   * Firm changes the mailbox server would not take as they are (a meeting it schedules):
+   * the mailbox's version was kept in the firm database instead.
+   */
+  notWritten: { readonly href: string; readonly reason: string }[];
   heldPlanId: string | null;
   dryRun: boolean;
 }
@@ -47,6 +52,7 @@ export function emptyReport(user: string, collection: CollectionKind, dryRun: bo
     conflicts: 0,
     quarantined: [],
     deferred: 0,
+    notWritten: [],
     heldPlanId: null,
     dryRun,
   };

@@ -70,8 +70,8 @@ describe('writing events to a server that schedules (RFC 6638)', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('updates after reading the stored copy, keeping its scheduling per address', async () => {
-    const stored = EVENT.replace(
+  it('updates a meeting Liaison wrote after reading it, marking a new address CLIENT', async () => {
+    const stored = EVENT.replace('ORGANIZER;CN=Boss:', 'ORGANIZER;CN=Boss;SCHEDULE-AGENT=CLIENT:').replace(
       'ATTENDEE;PARTSTAT=NEEDS-ACTION:',
       'ATTENDEE;SCHEDULE-AGENT=CLIENT;PARTSTAT=NEEDS-ACTION:',
     );
@@ -82,16 +82,39 @@ describe('writing events to a server that schedules (RFC 6638)', () => {
           : { status: 204, headers: { etag: '"e2"' } },
       true,
     );
-    const next = EVENT.replace('Board meeting', 'Board meeting (moved)');
+    const next = EVENT.replace('Board meeting', 'Board meeting (moved)').replace(
+      'END:VEVENT',
+      'ATTENDEE:mailto:bob@example.com\r\nEND:VEVENT',
+    );
     const written = await collection.update(asHref('/cal/alice/home/meeting-1.ics'), next, asEtag('"e1"'));
     expect(written.etag).toBe('"e2"');
     expect(server.requests.map((r) => r.method)).toEqual(['GET', 'PUT']);
     const put = server.requests[1];
     expect(put?.headers['if-match']).toBe('"e1"');
     const body = put?.body.replace(/\r\n /g, '') ?? '';
-    // The organizer is scheduled by the server in the stored copy: left so (no CANCEL).
-    expect(body).toContain('ORGANIZER;CN=Boss:mailto:boss@example.com');
+    expect(body).toContain('ORGANIZER;CN=Boss;SCHEDULE-AGENT=CLIENT:mailto:boss@example.com');
     expect(body).toContain('ATTENDEE;PARTSTAT=NEEDS-ACTION;SCHEDULE-AGENT=CLIENT:mailto:ann@example.com');
+    expect(body).toContain('ATTENDEE;SCHEDULE-AGENT=CLIENT:mailto:bob@example.com');
+  });
+
+  it('neither changes nor deletes a meeting the server schedules: only reads it', async () => {
+    // Made in a mail client: no SCHEDULE-AGENT, so the server schedules every address.
+    const { server, collection } = await calendar(
+      () => ({ status: 200, headers: { etag: '"e1"', 'content-type': 'text/calendar' }, body: EVENT }),
+      true,
+    );
+    const href = asHref('/cal/alice/home/meeting-1.ics');
+    const moved = EVENT.replace('Board meeting', 'Board meeting (moved)');
+    for (const write of [
+      () => collection.update(href, moved, asEtag('"e1"')),
+      () => collection.delete(href, asEtag('"e1"')),
+    ]) {
+      await expect(write()).rejects.toMatchObject({
+        kind: 'Unsupported',
+        message: expect.stringContaining('a meeting the server schedules for its attendees'),
+      });
+    }
+    expect(server.requests.map((r) => r.method)).toEqual(['GET', 'GET']);
   });
 
   it('fails an update whose stored copy already changed, without writing', async () => {
@@ -105,11 +128,25 @@ describe('writing events to a server that schedules (RFC 6638)', () => {
     expect(server.requests.map((r) => r.method)).toEqual(['GET']);
   });
 
-  it('deletes with If-Match and Schedule-Reply: F', async () => {
-    const { server, collection } = await calendar(() => ({ status: 204 }), true);
+  it('deletes a meeting Liaison wrote with If-Match and Schedule-Reply: F; one gone already is done', async () => {
+    const stored = EVENT.replace(/(ORGANIZER|ATTENDEE);/g, '$1;SCHEDULE-AGENT=CLIENT;');
+    let gone = false;
+    const { server, collection } = await calendar(
+      (req): ScriptedAnswer =>
+        req.method === 'GET'
+          ? gone
+            ? { status: 404 }
+            : { status: 200, headers: { etag: '"e1"', 'content-type': 'text/calendar' }, body: stored }
+          : { status: 204 },
+      true,
+    );
     await collection.delete(asHref('/cal/alice/home/meeting-1.ics'), asEtag('"e1"'));
-    expect(server.requests[0]?.headers['if-match']).toBe('"e1"');
-    expect(server.requests[0]?.headers['schedule-reply']).toBe('F');
+    expect(server.requests.map((r) => r.method)).toEqual(['GET', 'DELETE']);
+    expect(server.requests[1]?.headers['if-match']).toBe('"e1"');
+    expect(server.requests[1]?.headers['schedule-reply']).toBe('F');
+    gone = true;
+    await collection.delete(asHref('/cal/alice/home/meeting-1.ics'), asEtag('"e1"'));
+    expect(server.requests.map((r) => r.method)).toEqual(['GET', 'DELETE', 'GET']);
   });
 
   it('sends the text untouched and no Schedule-Reply where the server does not schedule', async () => {

@@ -12,7 +12,12 @@ import type { DiscoveredCollection } from './discovery-cache.js';
 import { MARKER_ITEM_NAME } from './marker-location.js';
 import { readItems } from './multiget.js';
 import { type DavResponse, propChildNames, propText } from './multistatus.js';
-import { hasSchedulingProperties, NO_SCHEDULE_REPLY, withClientScheduling } from './schedule-agent.js';
+import {
+  hasSchedulingProperties,
+  NO_SCHEDULE_REPLY,
+  scheduledByServer,
+  withClientScheduling,
+} from './schedule-agent.js';
 import { reportChanges, SYNC_TOKEN } from './sync-collection.js';
 import type { WebDavClient } from './webdav-client.js';
 import { CALENDARSERVER_NS, clark, DAV_NS, type XmlName } from './xml-element.js';
@@ -201,16 +206,18 @@ export class DavCollection implements MailboxCollection {
     throw statusError(answer.request, answer.status, answer.preconditions);
   }
 
-  /** PUT with If-Match: 412 (or no item there) is PreconditionFailed. */
+  /**
+   * PUT with If-Match: 412 (or no item there) is PreconditionFailed. On a server that
+   * schedules, `Unsupported` for a meeting it schedules (see `schedule-agent.ts`).
+   */
   async update(href: Href, text: string, ifMatch: Etag): Promise<WriteResult> {
     const context = this.#context(href);
     let body = text;
-    if (this.#scheduling(text)) {
-      const stored = await this.#s.client.get(href, context);
-      if (stored === null || (stored.etag !== null && !sameEtag(stored.etag, ifMatch))) {
-        throw this.#changed(href, ifMatch, stored === null ? 'no item' : stored.etag);
-      }
-      body = withClientScheduling(text, stored.text);
+    if (this.#schedules()) {
+      // Never undefined here: a copy to change that is gone throws PreconditionFailed.
+      const stored = await this.#storedMeeting(href, ifMatch, 'changed');
+      if (typeof stored === 'string') body = withClientScheduling(text, stored);
+      else if (hasSchedulingProperties(text)) body = withClientScheduling(text, null);
     }
     const answer = await this.#s.client.exchange(
       'PUT',
@@ -238,6 +245,8 @@ export class DavCollection implements MailboxCollection {
    */
   async delete(href: Href, ifMatch: Etag): Promise<void> {
     const context = this.#context(href);
+    // Gone already: done, as below.
+    if (this.#schedules() && (await this.#storedMeeting(href, ifMatch, 'deleted')) === undefined) return;
     const headers = {
       'if-match': quotedEtag(ifMatch),
       ...(this.kind === 'calendar' && this.#s.autoSchedule ? NO_SCHEDULE_REPLY : {}),
@@ -325,7 +334,40 @@ export class DavCollection implements MailboxCollection {
   }
 
   #scheduling(text: string): boolean {
-    return this.kind === 'calendar' && this.#s.autoSchedule && hasSchedulingProperties(text);
+    return this.#schedules() && hasSchedulingProperties(text);
+  }
+
+  /** Whether writes to this collection can make the server schedule (RFC 6638). */
+  #schedules(): boolean {
+    return this.kind === 'calendar' && this.#s.autoSchedule;
+  }
+
+  /**
+   * Reads the stored copy before a write to a collection the server schedules: throws
+   * `PreconditionFailed` when it changed or is gone, `Unsupported` when the server
+   * schedules it (writing it would send its attendees an update or a cancellation).
+   * Returns its text when it is a meeting Liaison may write (every address CLIENT or
+   * NONE), null when it is no meeting, undefined when a copy to delete is gone already.
+   */
+  async #storedMeeting(
+    href: Href,
+    ifMatch: Etag,
+    what: 'changed' | 'deleted',
+  ): Promise<string | null | undefined> {
+    const context = this.#context(href);
+    const stored = await this.#s.client.get(href, context);
+    if (stored === null && what === 'deleted') return undefined;
+    if (stored === null || (stored.etag !== null && !sameEtag(stored.etag, ifMatch))) {
+      throw this.#changed(href, ifMatch, stored === null ? 'no item' : stored.etag);
+    }
+    if (scheduledByServer(stored.text)) {
+      throw new LiaisonError(
+        'Unsupported',
+        `${this.#s.client.server}: ${href} is a meeting the server schedules for its attendees (RFC 6638): it is not ${what} from the firm side, which would send them ${what === 'changed' ? 'an update' : 'a cancellation'}; change it in the mail client`,
+        { context: { ...context, server: this.#s.client.server } },
+      );
+    }
+    return hasSchedulingProperties(stored.text) ? stored.text : null;
   }
 
   #isItem(href: string): boolean {

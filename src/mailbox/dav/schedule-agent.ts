@@ -11,16 +11,16 @@
  * - On create, marks every ORGANIZER and ATTENDEE without SCHEDULE-AGENT as `CLIENT`: the
  *   server then leaves scheduling to the client (§3.2.1.1 and §3.2.2.2 tables, "CLIENT":
  *   no message), and Liaison, as that client, sends none.
- * - On update, keeps each address's stored value. Per §3.2.1.2, changing an attendee from
- *   SERVER to CLIENT is itself answered with a CANCEL, so an address the stored copy
- *   schedules by server stays as it is (an edit then sends the organizer's usual update,
- *   as the user's own client would); one it marks CLIENT or NONE keeps that; a new address
- *   gets CLIENT. This needs the stored copy: one GET before the conditional PUT.
- * - On delete, sends `Schedule-Reply: F` (§8.1), so removing an attendee's copy sends no
- *   REPLY (§3.2.2.4). An organizer's copy stored with SERVER attendees by another client
- *   still makes the server send CANCEL (§3.2.1.3); nothing a client sends can avoid that
- *   without first sending a CANCEL of its own, and Liaison deletes such an event only
- *   because the user deleted it in the firm database.
+ * - Before an update or a delete, reads the stored copy (one GET before the conditional
+ *   request). A copy the server schedules for some address (SCHEDULE-AGENT SERVER, or
+ *   absent: a meeting made in a mail client) is neither changed nor deleted: any change
+ *   to it makes the server send an update (§3.2.1.2), a delete a cancellation (§3.2.1.3),
+ *   and marking its addresses CLIENT first is itself answered with a CANCEL. The write is
+ *   refused (`Unsupported`); sync then keeps the mailbox's version and says so. Meetings
+ *   are changed in the mail client, which schedules them as its user means to.
+ * - A copy whose addresses are all CLIENT or NONE (one Liaison wrote) is updated with each
+ *   address's stored value kept and a new address marked CLIENT, and deleted with
+ *   `Schedule-Reply: F` (§8.1), so that no REPLY is sent either (§3.2.2.4).
  *
  * The text is edited line by line (never re-serialized), so nothing else in it changes.
  */
@@ -57,6 +57,15 @@ export function withClientScheduling(text: string, stored: string | null): strin
   });
   if (!changed) return text;
   return `${lines.map(foldLine).join('\r\n')}\r\n`;
+}
+
+/**
+ * Whether the server schedules `text` for some address: an ORGANIZER or ATTENDEE whose
+ * SCHEDULE-AGENT is SERVER or absent. Liaison never writes or deletes such a copy.
+ */
+export function scheduledByServer(text: string): boolean {
+  for (const agent of agentsByAddress(text).values()) if (agent === null || agent === 'SERVER') return true;
+  return false;
 }
 
 /** SCHEDULE-AGENT of each ORGANIZER/ATTENDEE address in `text` (null: absent, i.e. SERVER). */

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { LiaisonError } from '../../src/domain/errors.js';
+import { asUid, asUserId, type Href } from '../../src/domain/ids.js';
+import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
+import type { MailboxStore } from '../../src/mailbox/port.js';
+import { syncCollection } from '../../src/sync/collection-sync.js';
+import { emptyReport } from '../../src/sync/report.js';
+import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
+import { delegatingCollection } from '../support/delegating-collection.js';
+import { MemoryFirmStore, MemoryHeldStore } from '../support/memory-firm-store.js';
+import { type Note, noteCodec } from '../support/note-codec.js';
+
+/*
+ * A mailbox that will not change or delete an item (as a DAV adapter refuses a meeting its
+ * server schedules): the firm database keeps the mailbox's version, and nothing is lost.
+ */
+
+const REFUSED = 'a meeting the server schedules: change it in the mail client';
+
+function refusingMailbox(server: MemoryMailboxServer): MailboxStore {
+  const store = server.open('acct');
+  const refuse = async (): Promise<never> => {
+    throw new LiaisonError('Unsupported', REFUSED);
+  };
+  return {
+    location: store.location,
+    readMarker: () => store.readMarker(),
+    writeMarker: (n) => store.writeMarker(n),
+    collection: async (kind) =>
+      delegatingCollection(await store.collection(kind), { update: refuse, delete: refuse }),
+  };
+}
+
+describe('a mailbox that refuses to change or delete an item', () => {
+  const note = (body: string): Note => ({
+    uid: asUid('u1'),
+    title: 'Board meeting',
+    body,
+    tags: [],
+    private: false,
+  });
+
+  async function setup() {
+    const server = new MemoryMailboxServer();
+    await server.ensureMailbox('acct');
+    const firm = new MemoryFirmStore<Note>();
+    const held = new MemoryHeldStore();
+    const target = { user: asUserId('u'), login: 'ann', kind: 'contacts' as const, runId: 'r' };
+    const sync = async (mailbox: MailboxStore) => {
+      const report = emptyReport('ann', 'contacts', false);
+      await syncCollection(
+        target,
+        { codec: noteCodec, firm, held, mailbox, now: () => new Date() },
+        DEFAULT_SETTINGS,
+        report,
+      );
+      return report;
+    };
+    const id = firm.userPut(null, note('as agreed'));
+    await sync(server.open('acct'));
+    const [href] = [...server.items('acct', 'contacts').keys()] as [Href];
+    return { server, firm, sync, id, href };
+  }
+
+  it('keeps the mailbox version of a firm edit it will not take, and says so', async () => {
+    const { server, firm, sync, id, href } = await setup();
+    firm.userPut(id, note('moved by the firm'));
+    const report = await sync(refusingMailbox(server));
+    expect(report.outcome).toBe('synced');
+    expect(report.notWritten).toEqual([{ href, reason: REFUSED }]);
+    expect(report.toMailbox.updated).toBe(0);
+    expect(report.toFirm.updated).toBe(1);
+    expect(firm.items.get(id)?.body).toBe('as agreed');
+    // The firm's lost value is in the journal, and the pair is level: nothing to do next time.
+    expect(firm.journal.at(-1)).toMatchObject({ action: 'update', direction: 'to-firm', note: REFUSED });
+    expect((firm.journal.at(-1)?.before as { body?: string } | null)?.body).toBe('moved by the firm');
+    const again = await sync(refusingMailbox(server));
+    expect(again.notWritten).toEqual([]);
+    expect(again.toFirm).toEqual({ created: 0, updated: 0, deleted: 0 });
+  });
+
+  it('brings back into the firm database an item it will not delete', async () => {
+    const { server, firm, sync, id, href } = await setup();
+    firm.userDelete(id);
+    const report = await sync(refusingMailbox(server));
+    expect(report.notWritten).toEqual([{ href, reason: REFUSED }]);
+    expect(report.toMailbox.deleted).toBe(0);
+    expect(report.toFirm.created).toBe(1);
+    expect([...firm.items.values()].map((n) => n.body)).toEqual(['as agreed']);
+    expect(server.items('acct', 'contacts').size).toBe(1);
+    const again = await sync(refusingMailbox(server));
+    expect(again.toFirm).toEqual({ created: 0, updated: 0, deleted: 0 });
+    expect(again.toMailbox).toEqual({ created: 0, updated: 0, deleted: 0 });
+  });
+});
