@@ -52,7 +52,14 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
     );
   }
   if (!recovery && (await deps.held.hasHeld(user, kind))) {
-    return skip(report, 'a plan is held for approval: see `liaison held list`');
+    const plan = (await deps.held.listHeld({ state: 'held' })).find(
+      (p) => p.user === user && p.kind === kind && p.state === 'held',
+    );
+    report.heldPlanId = plan?.id ?? null;
+    return skip(
+      report,
+      `a plan is held for approval: see \`liaison held show ${plan?.id ?? '(liaison held list)'}\``,
+    );
   }
 
   const collection = await deps.mailbox.collection(kind);

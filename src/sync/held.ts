@@ -1,6 +1,7 @@
 import type { ItemCodec } from '../domain/codec.js';
 import { errorMessage, LiaisonError } from '../domain/errors.js';
 import type { Etag, Href, Uid } from '../domain/ids.js';
+import type { MailboxCollection } from '../mailbox/port.js';
 import { type CollectionDeps, type CollectionTarget, commitMarker } from './collection-sync.js';
 import { executePlan } from './execute.js';
 import type { Op, Plan } from './plan-types.js';
@@ -75,6 +76,24 @@ export async function reverseOps<T extends { readonly uid: Uid }>(
   return out;
 }
 
+/**
+ * The plan's operations without the deletions of firm items whose mailbox item is there
+ * again (put back while the plan was held): the next sync sees what it became. One read of
+ * those hrefs; an item the server would not hand over counts as there.
+ */
+async function stillGone(
+  ops: readonly Op[],
+  collection: MailboxCollection,
+  report: CollectionReport,
+): Promise<Op[]> {
+  const hrefs = ops.flatMap((op) => (op.type === 'delete-in-firm' ? [op.href] : []));
+  if (hrefs.length === 0) return [...ops];
+  const back = new Set<string>();
+  for await (const r of collection.read(hrefs)) if (!('missing' in r)) back.add(r.href);
+  report.deferred += back.size;
+  return ops.filter((op) => op.type !== 'delete-in-firm' || !back.has(op.href));
+}
+
 function sameFields(a: object, b: object): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -98,7 +117,7 @@ export async function resolveHeldPlan<T extends { readonly uid: Uid }>(
   const collection = await deps.mailbox.collection(target.kind);
   const ops =
     decision === 'approve'
-      ? plan.ops
+      ? await stillGone(plan.ops, collection, report)
       : await reverseOps(plan, deps.codec, async (href) => {
           for await (const r of collection.read([href])) {
             if ('missing' in r) return null;

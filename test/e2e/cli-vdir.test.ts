@@ -296,6 +296,10 @@ describe('liaison CLI on vdir mailboxes', () => {
     expect((await contacts()).length).toBe(before);
     const list = await liaisonJson<{ id: string }[]>(['held', 'list'], env);
     expect(list.json.map((h) => h.id)).toEqual([c.heldPlanId]);
+    // Until it is resolved, the collection is skipped, naming the plan.
+    const whileHeld = report((await sync('complete', 'contacts')).json, 'contacts');
+    expect(whileHeld).toMatchObject({ outcome: 'skipped', heldPlanId: c.heldPlanId });
+    expect(whileHeld.reason).toContain(`liaison held show ${c.heldPlanId}`);
     const show = await liaison(['held', 'show', c.heldPlanId!], env);
     expect(show.stdout).toMatch(/DELETE in firm database: Person\d+ Mass/);
 
