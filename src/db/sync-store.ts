@@ -42,6 +42,26 @@ export interface SyncStoreOptions {
 type Trx = Database['db'];
 
 /**
+ * A firm item as read, its data parsed when first asked for: a sync that lists every item
+ * needs the content only of those written since they were synced (the others' fields are
+ * in the status), so the rest are never parsed.
+ */
+function storedItem<T>(
+  row: { readonly id: string; readonly data: string; readonly change_seq: string | number | bigint },
+  column: string,
+): FirmItem<T> {
+  let parsed: T | undefined;
+  return {
+    id: row.id as FirmItemId,
+    revision: String(row.change_seq),
+    get item(): T {
+      parsed ??= fromJson<T>(row.data, column);
+      return parsed;
+    },
+  };
+}
+
+/**
  * `user_id = user`, written as an expression so that no index on user_id serves it. Beside
  * a list of ids, SQLite (which keeps no statistics here) would otherwise choose the user_id
  * index and read every item of the user, instead of looking the ids up by primary key: for
@@ -78,11 +98,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       .select(['id', 'data', 'change_seq'])
       .where('user_id', '=', user)
       .execute();
-    return rows.map((r) => ({
-      id: r.id as FirmItemId,
-      revision: String(r.change_seq),
-      item: fromJson<T>(r.data, `${this.spec.table}.data`),
-    }));
+    return rows.map((r) => storedItem<T>(r, `${this.spec.table}.data`));
   }
 
   async revisionsOf(
@@ -205,13 +221,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
         .where(ownedBy(user))
         .where('id', 'in', chunk)
         .execute();
-      for (const r of rows) {
-        items.push({
-          id: r.id as FirmItemId,
-          revision: String(r.change_seq),
-          item: fromJson<T>(r.data, `${table}.data`),
-        });
-      }
+      for (const r of rows) items.push(storedItem<T>(r, `${table}.data`));
     }
     return {
       status: [...status.values()],

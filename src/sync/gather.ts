@@ -142,7 +142,16 @@ function firmViews<T extends { readonly uid: Uid }>(
   return items.map((f): FirmView<T> => {
     const s = statusById.get(f.id);
     if (s && s.firmRevision !== null && s.firmRevision === f.revision) {
-      return { id: f.id, item: f.item, revision: f.revision, fields: s.base, hash: s.firmHash };
+      // Its fields are those synced last; the item itself is read only if a plan needs it.
+      return {
+        id: f.id,
+        get item() {
+          return f.item;
+        },
+        revision: f.revision,
+        fields: s.base,
+        hash: s.firmHash,
+      };
     }
     const fields = codec.fields(f.item);
     return { id: f.id, item: f.item, revision: f.revision, fields, hash: codec.hash(fields) };
