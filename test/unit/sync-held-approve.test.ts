@@ -1,26 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { asUid, asUserId } from '../../src/domain/ids.js';
-import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
-import { syncCollection } from '../../src/sync/collection-sync.js';
+import { asUid } from '../../src/domain/ids.js';
 import { resolveHeldPlan } from '../../src/sync/held.js';
 import { emptyReport } from '../../src/sync/report.js';
-import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
-import { MemoryFirmStore, MemoryHeldStore } from '../support/memory-firm-store.js';
-import { type Note, noteCodec } from '../support/note-codec.js';
+import { memorySync } from '../support/memory-sync.js';
 
 describe('approving a held mass deletion', () => {
   it('leaves alone the items put back in the mailbox while the plan was held', async () => {
-    const server = new MemoryMailboxServer();
-    await server.ensureMailbox('acct');
-    const firm = new MemoryFirmStore<Note>();
-    const held = new MemoryHeldStore();
-    const target = { user: asUserId('u'), login: 'ann', kind: 'contacts' as const, runId: 'r' };
-    const deps = { codec: noteCodec, firm, held, mailbox: server.open('acct'), now: () => new Date() };
-    const sync = async () => {
-      const report = emptyReport('ann', 'contacts', false);
-      await syncCollection(target, deps, DEFAULT_SETTINGS, report);
-      return report;
-    };
+    const { server, firm, held, target, deps: depsOf, sync } = await memorySync();
+    const deps = depsOf();
     for (let i = 0; i < 12; i++) {
       firm.userPut(null, { uid: asUid(`n${i}`), title: `Note ${i}`, body: 'x', tags: [], private: false });
     }

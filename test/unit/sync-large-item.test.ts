@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { asUid, asUserId } from '../../src/domain/ids.js';
-import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
-import { syncCollection } from '../../src/sync/collection-sync.js';
+import { asUid } from '../../src/domain/ids.js';
 import { MAX_ITEM_CHARS } from '../../src/sync/gather.js';
-import { emptyReport } from '../../src/sync/report.js';
-import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
-import { MemoryFirmStore, MemoryHeldStore } from '../support/memory-firm-store.js';
+import { memorySync } from '../support/memory-sync.js';
 import { type Note, noteCodec } from '../support/note-codec.js';
 
 describe('an item too large to read', () => {
   it('is quarantined with its size and place, the rest is synced, and nothing is deleted for it', async () => {
-    const server = new MemoryMailboxServer();
-    await server.ensureMailbox('acct');
-    const firm = new MemoryFirmStore<Note>();
-    const held = new MemoryHeldStore();
+    const { server, firm, sync: syncWith } = await memorySync();
     const note = (uid: string, body: string): Note => ({
       uid: asUid(uid),
       title: uid,
@@ -21,13 +14,7 @@ describe('an item too large to read', () => {
       tags: [],
       private: false,
     });
-    const target = { user: asUserId('u'), login: 'ann', kind: 'contacts' as const, runId: 'r' };
-    const sync = async (mode: 'express' | 'complete') => {
-      const report = emptyReport('ann', 'contacts', false);
-      const deps = { codec: noteCodec, firm, held, mailbox: server.open('acct'), now: () => new Date() };
-      await syncCollection(target, deps, { ...DEFAULT_SETTINGS, mode }, report);
-      return report;
-    };
+    const sync = (mode: 'express' | 'complete') => syncWith({ settings: { mode } });
     server.put('acct', 'contacts', 'small.vcf', noteCodec.serialize(note('small', 'short')));
     server.put('acct', 'contacts', 'big.vcf', noteCodec.serialize(note('big', 'x'.repeat(200))));
     expect((await sync('complete')).toFirm.created).toBe(2);

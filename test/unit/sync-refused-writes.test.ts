@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { LiaisonError } from '../../src/domain/errors.js';
-import { asUid, asUserId, type Href } from '../../src/domain/ids.js';
-import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
+import { asUid, type Href } from '../../src/domain/ids.js';
+import type { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
 import type { MailboxStore } from '../../src/mailbox/port.js';
-import { syncCollection } from '../../src/sync/collection-sync.js';
-import { emptyReport } from '../../src/sync/report.js';
-import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
 import { delegatingCollection } from '../support/delegating-collection.js';
-import { MemoryFirmStore, MemoryHeldStore } from '../support/memory-firm-store.js';
-import { type Note, noteCodec } from '../support/note-codec.js';
+import { memorySync } from '../support/memory-sync.js';
+import type { Note } from '../support/note-codec.js';
 
 /*
  * A mailbox that will not change or delete an item (as a DAV adapter refuses a meeting its
@@ -41,21 +38,8 @@ describe('a mailbox that refuses to change or delete an item', () => {
   });
 
   async function setup() {
-    const server = new MemoryMailboxServer();
-    await server.ensureMailbox('acct');
-    const firm = new MemoryFirmStore<Note>();
-    const held = new MemoryHeldStore();
-    const target = { user: asUserId('u'), login: 'ann', kind: 'contacts' as const, runId: 'r' };
-    const sync = async (mailbox: MailboxStore) => {
-      const report = emptyReport('ann', 'contacts', false);
-      await syncCollection(
-        target,
-        { codec: noteCodec, firm, held, mailbox, now: () => new Date() },
-        DEFAULT_SETTINGS,
-        report,
-      );
-      return report;
-    };
+    const { server, firm, sync: syncWith } = await memorySync();
+    const sync = (mailbox: MailboxStore) => syncWith({ mailbox });
     const id = firm.userPut(null, note('as agreed'));
     await sync(server.open('acct'));
     const [href] = [...server.items('acct', 'contacts').keys()] as [Href];

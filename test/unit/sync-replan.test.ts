@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { asUid, asUserId, type Etag, type Href } from '../../src/domain/ids.js';
-import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
+import { asUid, type Etag, type Href } from '../../src/domain/ids.js';
+import type { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
 import type { MailboxStore } from '../../src/mailbox/port.js';
-import { syncCollection } from '../../src/sync/collection-sync.js';
-import { emptyReport } from '../../src/sync/report.js';
-import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
 import { delegatingCollection } from '../support/delegating-collection.js';
-import { MemoryFirmStore, MemoryHeldStore } from '../support/memory-firm-store.js';
-import { type Note, noteCodec } from '../support/note-codec.js';
+import { memorySync } from '../support/memory-sync.js';
+import { noteCodec } from '../support/note-codec.js';
 
 /** A mailbox where someone edits an item just before Liaison's write of it reaches the server. */
 function racingMailbox(server: MemoryMailboxServer, edit: (href: Href) => void): MailboxStore {
@@ -35,23 +32,9 @@ function racingMailbox(server: MemoryMailboxServer, edit: (href: Href) => void):
 
 describe('an item edited in the mailbox between planning and writing', () => {
   it('is re-read and merged in the same run: no lost update, no blind retry', async () => {
-    const server = new MemoryMailboxServer();
-    await server.ensureMailbox('acct');
-    const firm = new MemoryFirmStore<Note>();
-    const held = new MemoryHeldStore();
+    const { server, firm, sync: syncWith } = await memorySync();
     const id = firm.userPut(null, { uid: asUid('u1'), title: 'Ann', body: 'v1', tags: [], private: false });
-    const user = asUserId('u');
-    const target = { user, login: 'ann', kind: 'contacts' as const, runId: 'r' };
-    const sync = async (mailbox: MailboxStore) => {
-      const report = emptyReport('ann', 'contacts', false);
-      await syncCollection(
-        target,
-        { codec: noteCodec, firm, held, mailbox, now: () => new Date() },
-        DEFAULT_SETTINGS,
-        report,
-      );
-      return report;
-    };
+    const sync = (mailbox: MailboxStore) => syncWith({ mailbox });
     await sync(server.open('acct'));
     const [href] = [...server.items('acct', 'contacts').keys()] as [Href];
 
