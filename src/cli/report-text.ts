@@ -22,7 +22,9 @@ export function summaryLine(outcomes: readonly string[]): string {
 
 function renderCollection(c: CollectionReport): string {
   const head = `  ${c.user} ${c.collection}: ${c.outcome}`;
-  const parts = [`to mailbox ${tally(c.toMailbox)}`, `to firm ${tally(c.toFirm)}`];
+  // A held or dry run reports what the plan would do: nothing was written.
+  const planned = c.outcome === 'held' || c.dryRun ? 'would go ' : '';
+  const parts = [`${planned}to mailbox ${tally(c.toMailbox)}`, `to firm ${tally(c.toFirm)}`];
   if (c.conflicts > 0) parts.push(`${c.conflicts} conflicts merged`);
   if (c.deferred > 0) parts.push(`${c.deferred} deferred to the next run`);
   if (c.quarantined.length > 0) parts.push(`${c.quarantined.length} quarantined`);

@@ -1,6 +1,6 @@
 import type { ItemCodec } from '../domain/codec.js';
 import { errorMessage, isLiaisonError } from '../domain/errors.js';
-import type { CollectionKind, Href, SyncToken, Uid, UserId } from '../domain/ids.js';
+import type { CollectionKind, Etag, Href, SyncToken, Uid, UserId } from '../domain/ids.js';
 import type { ChangeSet, ItemRef, MailboxCollection, MailboxStore, MarkerNote } from '../mailbox/port.js';
 import { executePlan } from './execute.js';
 import { loadIntoEmptyFirm } from './first-load.js';
@@ -109,7 +109,8 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
         : null,
   };
   const where = `user ${target.login}, ${kind}`;
-  const context = { target, deps, settings, options, report, where, markerChecked: marker.checked };
+  const written: MailboxWrites = new Map();
+  const context = { target, deps, settings, options, report, where, markerChecked: marker.checked, written };
   const applied =
     !recovery && !everSynced && (await bothSidesEmpty(firm, target))
       ? await loadIntoEmptyFirm(
@@ -137,18 +138,46 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
   if (applied === null || settings.dryRun || !(await marker.checked())) return;
   const { token, planned } = applied;
   await firm.recordQuarantine(user, kind, applied.examined, report.quarantined);
-  // A fingerprint taken before this run's own writes must not be kept: should the mailbox
-  // later return to that earlier state (the user deletes what this run created), express
-  // mode would take it for "unchanged". The next express run compares once instead.
-  const wroteMailbox = report.toMailbox.created + report.toMailbox.updated + report.toMailbox.deleted > 0;
+  // A fingerprint or token taken before this run's own writes must not be kept: should the
+  // mailbox later return to that earlier state (the user deletes what this run created, a
+  // calendar is deleted and made anew, empty), express mode would take it for "unchanged".
+  // The next express run compares once instead; a token is moved past this run's writes.
+  const wroteMailbox = written.size > 0;
+  const kept = wroteMailbox && token !== null ? await tokenAfterWrites(collection, token, written) : token;
   await commitMarker(
     target,
     deps,
     marker.note(),
-    { probe: wroteMailbox ? null : probe, token, firmCounter },
+    { probe: wroteMailbox ? null : probe, token: kept, firmCounter },
     recovery || planned > 0 || !everSynced,
   );
   if (nothingDone(report)) report.outcome = 'unchanged';
+}
+
+/** What this run wrote to the mailbox: href → the etag the write answered (or null), or 'deleted'. */
+type MailboxWrites = Map<Href, Etag | null | 'deleted'>;
+
+/**
+ * The change-list token to keep after this run wrote to the mailbox. The token taken before
+ * the writes names a state the collection may come back to (servers such as Radicale derive
+ * it from the content), so the changes since it are asked once more: when they are exactly
+ * this run's writes, the new token is kept; when someone else changed something meanwhile,
+ * the old one, so that the next run sees that change (and knows its own writes by their
+ * etags); when the server no longer knows it, none (the next run lists the collection).
+ */
+async function tokenAfterWrites(
+  collection: MailboxCollection,
+  token: SyncToken,
+  written: MailboxWrites,
+): Promise<SyncToken | null> {
+  const after = await changesOrNull(collection, token);
+  if (after === null) return null;
+  const ours =
+    after.changed.every((c) => {
+      const w = written.get(c.href);
+      return w !== undefined && w !== 'deleted' && (w === null || c.etag === null || w === c.etag);
+    }) && after.removed.every((href) => written.get(href) === 'deleted');
+  return ours ? after.token : token;
 }
 
 /** True when a sync found nothing to carry either way (it may still have refreshed etags). */
@@ -262,6 +291,8 @@ interface RoundsContext<T extends { readonly uid: Uid }> {
   readonly where: string;
   /** The marker's verdict (see {@link markerGate}), awaited before the first plan. */
   readonly markerChecked: () => Promise<boolean>;
+  /** Filled with what the rounds write to the mailbox. */
+  readonly written: MailboxWrites;
 }
 
 /**
@@ -345,6 +376,7 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
       mailbox: collection,
       firm,
       report,
+      onMailboxWrite: (href, etag) => ctx.written.set(href, etag),
       ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
     });
     // Items that changed while this run wrote them (a failed precondition) are re-read and

@@ -20,6 +20,8 @@ export interface ExecuteContext<T extends { readonly uid: Uid }> {
   /** Mailbox writes in flight at once. */
   readonly concurrency?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Told of every write that reached the mailbox: the etag it answered, or 'deleted'. */
+  readonly onMailboxWrite?: (href: Href, etag: Etag | null | 'deleted') => void;
 }
 
 type Outcome<T> = { commit: ItemCommit<T>; count: () => void } | { deferred: true };
@@ -128,6 +130,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
       let written: { href: Href; etag: Etag | null };
       try {
         written = await mailbox.create(op.uid, codec.serialize(item));
+        ctx.onMailboxWrite?.(written.href, written.etag);
       } catch (e) {
         // Someone created an item at that place meanwhile: the next run matches it by UID.
         if (isLiaisonError(e, 'AlreadyExists')) return { deferred: true };
@@ -180,6 +183,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
       if (op.toMailbox) {
         try {
           etag = (await mailbox.update(op.href, codec.serialize(item), op.etag)).etag;
+          ctx.onMailboxWrite?.(op.href, etag);
         } catch (e) {
           // Changed in the mailbox since it was read: never a blind retry; the next run re-plans it.
           if (isLiaisonError(e, 'PreconditionFailed') || isLiaisonError(e, 'NotFound'))
@@ -242,6 +246,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
     case 'delete-in-mailbox': {
       try {
         await mailbox.delete(op.href, op.etag);
+        ctx.onMailboxWrite?.(op.href, 'deleted');
       } catch (e) {
         // Edited in the mailbox since it was listed: modify beats delete, next run.
         if (isLiaisonError(e, 'PreconditionFailed')) return { deferred: true };
