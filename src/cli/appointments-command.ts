@@ -5,7 +5,7 @@ import { LiaisonError } from '../domain/errors.js';
 import { asFirmItemId, asUid } from '../domain/ids.js';
 import { isDate } from '../formats/date-values.js';
 import { rruleProblem } from '../formats/rrule-check.js';
-import { moveAppointment, shiftLike } from '../formats/series-move.js';
+import { moveAppointment, seriesMoveProblem, shiftLike } from '../formats/series-move.js';
 import { userIdOf } from './contacts-command.js';
 import { withApp } from './context.js';
 import { parseWhen } from './item-flags.js';
@@ -28,7 +28,7 @@ function appointmentOptions(cmd: Command): Command {
     .option('--summary <text>', 'title')
     .option(
       '--start <iso>',
-      'start: YYYY-MM-DD (all day) or YYYY-MM-DDTHH:MM[Z|±HH:MM]; without Z, offset or --tz a local ("floating") time, or on edit the zone the appointment has. Moving a repeating appointment moves its cancelled and changed occurrences with it; without --end it keeps its length',
+      'start: YYYY-MM-DD (all day) or YYYY-MM-DDTHH:MM[Z|±HH:MM]; without Z, offset or --tz a local ("floating") time, or on edit the zone the appointment has. Moving a repeating appointment moves its cancelled and changed occurrences with it (to another day: a weekly rule on its weekday follows, other rules that name days need --rrule); without --end it keeps its length',
     )
     .option('--end <iso>', 'end, same forms as --start')
     .option('--tz <zone>', 'IANA time zone of --start/--end (e.g. Europe/London)')
@@ -78,9 +78,18 @@ function patchOf(opts: AppointmentFlags, current?: Appointment): Partial<Omit<Ap
     }
   }
   if (current && patch.start) {
+    const series = { ...current, rrule: patch.rrule ?? current.rrule };
+    // A rule given with --rrule is the administrator's own: taken as it is for the new days.
+    const problem = opts.rrule === undefined ? seriesMoveProblem(series, patch.start) : null;
+    if (problem !== null) throw new LiaisonError('Usage', `--start: ${problem}`);
     // A series' cancelled, changed and added occurrences move along with its start.
-    const moved = moveAppointment(current, patch.start, end);
-    Object.assign(patch, { rdates: moved.rdates, exdates: moved.exdates, overrides: moved.overrides });
+    const moved = moveAppointment(series, patch.start, end, { ruleGiven: opts.rrule !== undefined });
+    Object.assign(patch, {
+      rrule: moved.rrule,
+      rdates: moved.rdates,
+      exdates: moved.exdates,
+      overrides: moved.overrides,
+    });
   }
   return patch;
 }

@@ -38,13 +38,18 @@ export function shiftLike(
 
 /**
  * The appointment with its start (and end) set to `start` and `end`, its EXDATEs, RDATEs
- * and overridden instances moved along with the start. The result is as the iCalendar
+ * and overridden instances moved along with the start, and its rule's UNTIL (and a weekly
+ * rule's weekday, see {@link seriesMoveProblem}). The result is as the iCalendar
  * reader would give it back, so that the content hash of what is written matches.
  */
 export function moveAppointment(
   a: Appointment,
   start: DateTimeValue,
   end: DateTimeValue | null,
+  options: {
+    /** The rule is the one wanted for the new start, as it is (not moved along). */
+    readonly ruleGiven?: boolean;
+  } = {},
 ): Appointment {
   if (start.value === a.start.value && start.tzid === a.start.tzid) return { ...a, end };
   const shift = shiftLike(a.start, start, a.timezones);
@@ -53,7 +58,7 @@ export function moveAppointment(
     start,
     end,
     allDay: isDate(start),
-    rrule: movedUntil(a, shift),
+    rrule: options.ruleGiven ? a.rrule : movedWeekday(movedUntil(a, shift), a.start, start, a.timezones),
     rdates: a.rdates.map(shift),
     exdates: a.exdates.map(shift),
     overrides: a.overrides.map((o) => {
@@ -62,6 +67,45 @@ export function moveAppointment(
     }),
   };
   return parseEvent(serializeEvent(moved), a.uid);
+}
+
+const WEEKDAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
+/** Rule parts that tie occurrences to days whatever the start: moving days does not move them. */
+const DAY_PARTS = ['BYDAY', 'BYMONTHDAY', 'BYYEARDAY', 'BYWEEKNO', 'BYSETPOS'];
+
+/** Days between the two starts' dates, each read in its own zone. */
+function daysMoved(from: DateTimeValue, to: DateTimeValue, carried: readonly string[]): number {
+  return (dayOf(wallClock(to, to, carried)) - dayOf(wallClock(from, from, carried))) / DAY;
+}
+
+/**
+ * Why the series cannot be moved from its start to `start` by moving its occurrences along,
+ * or null when it can: its rule names days (BYDAY=TU, BYMONTHDAY=4, …) that the new start's
+ * day does not follow. A weekly rule on the start's own weekday alone is moved with it.
+ */
+export function seriesMoveProblem(a: Appointment, start: DateTimeValue): string | null {
+  if (a.rrule === '' || daysMoved(a.start, start, a.timezones) === 0) return null;
+  const tied = a.rrule
+    .split(';')
+    .map((part) => part.split('=')[0]?.toUpperCase() ?? '')
+    .filter((name) => DAY_PARTS.includes(name));
+  const weekdayMoved = movedWeekday(a.rrule, a.start, start, a.timezones) !== a.rrule;
+  if (tied.length === 0 || (weekdayMoved && tied.length === 1 && tied[0] === 'BYDAY')) return null;
+  return `the rule ${a.rrule} ties the series to its days (${tied.join(', ')}): moving its start to another day would leave the occurrences where they are; give the rule for the new days with --rrule as well`;
+}
+
+/** A weekly rule on the start's weekday alone (BYDAY=TU) moved to the new start's weekday. */
+function movedWeekday(
+  rrule: string,
+  from: DateTimeValue,
+  to: DateTimeValue,
+  carried: readonly string[],
+): string {
+  const days = daysMoved(from, to, carried);
+  if (days === 0 || !/(^|;)FREQ=WEEKLY(;|$)/i.test(rrule)) return rrule;
+  const before = WEEKDAYS[new Date(wallClock(from, from, carried)).getUTCDay()];
+  const after = WEEKDAYS[new Date(wallClock(to, to, carried)).getUTCDay()];
+  return rrule.replace(new RegExp(`(^|;)BYDAY=${before}(?=;|$)`, 'i'), `$1BYDAY=${after}`);
 }
 
 /**

@@ -106,4 +106,50 @@ describe('liaison appointments edit on a recurring appointment', () => {
     const again = await sync('complete');
     expect(again.json.collections[0]!.outcome).toBe('unchanged');
   });
+
+  it('moves a weekly series to another weekday, and asks for the rule when it names its days', async () => {
+    const list = await liaisonJson<{ id: string; uid: string }[]>(
+      ['appointments', 'list', '--user', 'alice'],
+      env,
+    );
+    const weekly = list.json.find((a) => a.uid === 'weekly-team')!;
+    expect(
+      (await liaison(['appointments', 'edit', weekly.id, '--start', '2026-11-03T10:00'], env)).code,
+    ).toBe(0);
+    expect((await sync('express')).code).toBe(0);
+    const written = parseEvent(readFileSync(join(calendarDir, 'weekly-team.ics'), 'utf8'), UID);
+    expect(written.rrule).toContain('BYDAY=TU');
+    expect(written.exdates.map((e) => e.value)).toEqual(['2026-11-17T10:00:00', '2026-12-01T10:00:00']);
+
+    const add = await liaisonJson<{ id: string }>(
+      [
+        'appointments',
+        'add',
+        '--user',
+        'alice',
+        '--summary',
+        'Month end',
+        '--start',
+        '2026-12-02T10:00Z',
+        '--end',
+        '2026-12-02T11:00Z',
+        '--rrule',
+        'FREQ=MONTHLY;BYMONTHDAY=2',
+      ],
+      env,
+    );
+    const refused = await liaison(['appointments', 'edit', add.json.id, '--start', '2026-12-05T10:00Z'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/BYMONTHDAY.*--rrule/);
+    const edit = [
+      'appointments',
+      'edit',
+      add.json.id,
+      '--start',
+      '2026-12-05T10:00Z',
+      '--rrule',
+      'FREQ=MONTHLY;BYMONTHDAY=5',
+    ];
+    expect((await liaison(edit, env)).code).toBe(0);
+  });
 });

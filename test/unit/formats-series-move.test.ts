@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Appointment } from '../../src/domain/appointment.js';
 import { asUid } from '../../src/domain/ids.js';
 import { parseEvent, serializeEvent } from '../../src/formats/icalendar.js';
-import { moveAppointment, shiftLike } from '../../src/formats/series-move.js';
+import { moveAppointment, seriesMoveProblem, shiftLike } from '../../src/formats/series-move.js';
 import { registerIanaZone } from '../../src/formats/timezones.js';
 
 const UID = asUid('fallback-uid');
@@ -149,6 +149,43 @@ describe('moving an appointment', () => {
       count: 3,
       before: 3,
     });
+  });
+
+  it('moves a weekly series on the weekday of its start to another day, rule included', () => {
+    const weekly = parseEvent(WEEKLY, UID); // RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10
+    const moved = moveAppointment(
+      weekly,
+      { value: '2026-10-13T09:00:00', tzid: 'Europe/Berlin' },
+      { value: '2026-10-13T10:00:00', tzid: 'Europe/Berlin' },
+    );
+    expect(moved.rrule).toContain('BYDAY=TU');
+    const day = 86_400_000;
+    const expected = occurrences(weekly).map((o) =>
+      o.endsWith('(Weekly)') ? o.replace(/^\S+/, (iso) => new Date(Date.parse(iso) + day).toISOString()) : o,
+    );
+    // The moved occurrence keeps the time it was moved to; it stands for Tuesday's now.
+    expect(occurrences(moved).filter((o) => o.endsWith('(Weekly)'))).toEqual(
+      expected.filter((o) => o.endsWith('(Weekly)')),
+    );
+    expect(moved.overrides[0]!.recurrenceId.value).toBe('2026-11-24T09:00:00');
+  });
+
+  it('refuses to move to another day a series whose rule names its days', () => {
+    const rule = (rrule: string) => ({ ...parseEvent(WEEKLY, UID), rrule });
+    const tuesday = { value: '2026-10-13T09:00:00', tzid: 'Europe/Berlin' };
+    expect(seriesMoveProblem(rule('FREQ=WEEKLY;BYDAY=MO'), tuesday)).toBeNull();
+    expect(seriesMoveProblem(rule('FREQ=WEEKLY'), tuesday)).toBeNull();
+    expect(seriesMoveProblem(rule('FREQ=WEEKLY;BYDAY=MO,TH'), tuesday)).toMatch(
+      /ties the series to its days \(BYDAY\)/,
+    );
+    expect(seriesMoveProblem(rule('FREQ=MONTHLY;BYMONTHDAY=12'), tuesday)).toMatch(/BYMONTHDAY/);
+    // The same day, another time: nothing to refuse.
+    expect(
+      seriesMoveProblem(rule('FREQ=MONTHLY;BYMONTHDAY=12'), {
+        value: '2026-10-12T15:00:00',
+        tzid: 'Europe/Berlin',
+      }),
+    ).toBeNull();
   });
 
   it('leaves a series that did not move as it was', () => {
