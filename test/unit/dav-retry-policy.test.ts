@@ -3,6 +3,7 @@ import {
   backoffMs,
   isRepeatable,
   mayRetryFailure,
+  retriesAfter,
   retryAfterMs,
 } from '../../src/mailbox/dav/retry-policy.js';
 
@@ -54,5 +55,13 @@ describe('which requests are repeated', () => {
     expect(mayRetryFailure('ECONNRESET', false)).toBe(false);
     expect(mayRetryFailure('UND_ERR_HEADERS_TIMEOUT', false)).toBe(false);
     expect(mayRetryFailure('ECONNRESET', true)).toBe(true);
+  });
+
+  it('tries a request that timed out once more at most', () => {
+    expect(retriesAfter('UND_ERR_HEADERS_TIMEOUT', 3)).toBe(1);
+    expect(retriesAfter('UND_ERR_CONNECT_TIMEOUT', 3)).toBe(1);
+    expect(retriesAfter('UND_ERR_BODY_TIMEOUT', 0)).toBe(0);
+    expect(retriesAfter('ECONNREFUSED', 3)).toBe(3);
+    expect(retriesAfter(undefined, 3)).toBe(3);
   });
 });

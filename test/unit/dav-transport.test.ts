@@ -182,6 +182,17 @@ describe('DAV transport', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
+  it('tries a request that timed out once more, not as often as other failures', async () => {
+    const events: DavRequestEvent[] = [];
+    const { client } = await setup(
+      () => new Promise(() => undefined),
+      { retries: 3, timeoutMs: 200 },
+      events,
+    );
+    expect((await failure(client.propfind('/c/', 0, GETETAG, {}))).message).toContain('timeout');
+    expect(events.map((e) => e.attempt)).toEqual([0, 1]);
+  });
+
   it('stops asking, for the rest of the run, a server that has not answered at all', async () => {
     const events: DavRequestEvent[] = [];
     const { client } = await setup(

@@ -24,6 +24,7 @@ import {
   isRepeatable,
   mayRetryFailure,
   type RetrySettings,
+  retriesAfter,
   retryAfterMs,
 } from './retry-policy.js';
 import { ServerHealth } from './server-health.js';
@@ -166,7 +167,7 @@ export class DavTransport {
       } catch (e) {
         const code = errorCode(e);
         this.#report(req.method, url, null, attempt, started, code ?? 'error');
-        if (attempt >= this.#retry.retries || !mayRetryFailure(code, repeatable)) {
+        if (attempt >= retriesAfter(code, this.#retry.retries) || !mayRetryFailure(code, repeatable)) {
           const error = transportError(this.described(req.method, url, req.context), e);
           this.#health.failed(error);
           throw error;

@@ -87,3 +87,15 @@ const NOT_SENT = new Set([
 export function mayRetryFailure(code: string | undefined, repeatable: boolean): boolean {
   return repeatable || (code !== undefined && NOT_SENT.has(code));
 }
+
+/** No answer within the timeout: connecting, the headers, or a silence in the body. */
+const TIMED_OUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/**
+ * How many retries a failure gets: the configured number, but one at most after a timeout.
+ * A server silent for a whole timeout seldom answers the next try, and each try costs the
+ * timeout again (with 30 s and 3 retries, two minutes per request).
+ */
+export function retriesAfter(code: string | undefined, retries: number): number {
+  return code !== undefined && TIMED_OUT.has(code) ? Math.min(retries, 1) : retries;
+}
