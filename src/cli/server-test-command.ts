@@ -158,10 +158,15 @@ function missingCollections(user: UserRecord, c: ServerCapabilities): string[] {
   return missing;
 }
 
-const UNKNOWN = 'unknown: no such collection to ask (name a user with --user)';
-const yesNo = (b: boolean | null) => (b === null ? UNKNOWN : b ? 'yes' : 'no');
+/** What a capability asked of collections reads when there was none to ask. */
+function unknown(forUser: boolean): string {
+  return forUser
+    ? 'unknown: the mailbox has no address book or calendar to ask'
+    : 'unknown: no such collection to ask (name a user with --user)';
+}
 
-function printCapabilities(c: ServerCapabilities): void {
+function printCapabilities(c: ServerCapabilities, forUser: boolean): void {
+  const yesNo = (b: boolean | null) => (b === null ? unknown(forUser) : b ? 'yes' : 'no');
   printTable(
     ['CAPABILITY', 'VALUE'],
     [
@@ -175,7 +180,7 @@ function printCapabilities(c: ServerCapabilities): void {
       ['VJOURNAL', yesNo(c.vjournal)],
       ['dead properties', yesNo(c.deadProperties)],
       ['auto-scheduling', yesNo(c.autoSchedule)],
-      ['marker placement', c.markerPlacement ?? UNKNOWN],
+      ['marker placement', c.markerPlacement ?? unknown(forUser)],
     ],
   );
 }
@@ -212,7 +217,7 @@ export function registerServerTest(server: Command): void {
         if (opts.json) printJson(result);
         else if (result.capabilities) {
           say(`Connected to mailbox server ${record.name} (${record.kind}) at ${redactUrl(record.url)}`);
-          printCapabilities(result.capabilities);
+          printCapabilities(result.capabilities, user !== null);
         } else if (result.checks) {
           say(`Mailbox server ${record.name} (${record.kind})`);
           printTable(
