@@ -80,14 +80,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   program.hook('preAction', (_this, action) => {
     running = action;
   });
+  // A script that asked for JSON gets its error as JSON too (on stdout; stderr as always).
+  const json = argv.includes('--json');
+  const jsonError = (kind: string, message: string) => {
+    if (json) process.stdout.write(`${JSON.stringify({ error: { kind, message } })}\n`);
+  };
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
       // Commander already printed the help, or the one-line error and the usage hint.
-      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (e.exitCode === 0) return EXIT.ok;
+      jsonError('Usage', e.message.replace(/^error: /, ''));
+      return EXIT.usage;
     }
+    jsonError(isLiaisonError(e) ? e.kind : 'Internal', errorMessage(e));
     if (isLiaisonError(e, 'Usage')) {
       const path = commandPath(running);
       process.stderr.write(

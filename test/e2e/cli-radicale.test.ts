@@ -691,7 +691,9 @@ describe('liaison CLI on a Radicale server', () => {
     expect(lacking.stderr).toContain(
       'mailbox dora on server radicale has no address book and no calendar to sync (looked in /dora/): create it in a mail client, or run `liaison user set dora --create-collections`',
     );
-    expect(lacking.stdout).toMatch(/sync-collection\s+unknown: the mailbox has no address book or calendar to ask/);
+    expect(lacking.stdout).toMatch(
+      /sync-collection\s+unknown: the mailbox has no address book or calendar to ask/,
+    );
     const json = await liaisonJson<{ ok: boolean; error: { kind: string } }>(
       ['server', 'test', 'radicale', '--user', 'dora'],
       env,

@@ -396,6 +396,14 @@ describe('liaison CLI on vdir mailboxes', () => {
     );
     expect(share.code).toBe(2);
     expect(share.stderr).toMatch(/from 0 to 100/);
+    // Asked for JSON, a script gets the error as JSON as well.
+    const asJson = await liaison(['sync', '--all', '--mode', 'fast', '--scope', 'both', '--json'], env);
+    expect(asJson.code).toBe(2);
+    expect(JSON.parse(asJson.stdout)).toEqual({
+      error: { kind: 'Usage', message: expect.stringContaining('fast') },
+    });
+    const unknown = await liaison(['user', 'set', 'nobody', '--contacts', 'on', '--json'], env);
+    expect(JSON.parse(unknown.stdout)).toEqual({ error: { kind: 'Usage', message: 'unknown user: nobody' } });
   });
 
   it('names a database it cannot open without showing its password', async () => {
