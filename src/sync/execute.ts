@@ -122,7 +122,6 @@ async function applyOne<T extends { readonly uid: Uid }>(
 ): Promise<Outcome<T>> {
   const { codec, mailbox, report } = ctx;
   const hashOf = (f: Fields) => codec.hash(f);
-  const journal = journalLine;
 
   switch (op.type) {
     case 'create-in-mailbox': {
@@ -150,7 +149,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
               base: op.fields,
             },
           },
-          journal: [journal('create', 'to-mailbox', op.firmId, written.href, op.uid, null, op.fields)],
+          journal: [journalLine('create', 'to-mailbox', op.firmId, written.href, op.uid, null, op.fields)],
         },
         count: () => report.toMailbox.created++,
       };
@@ -171,7 +170,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
               base: op.fields,
             },
           },
-          journal: [journal('create', 'to-firm', null, op.href, op.uid, null, op.fields)],
+          journal: [journalLine('create', 'to-firm', null, op.href, op.uid, null, op.fields)],
         },
         count: () => report.toFirm.created++,
       };
@@ -194,20 +193,22 @@ async function applyOne<T extends { readonly uid: Uid }>(
       }
       const entries: JournalEntry[] = [];
       if (op.toFirm)
-        entries.push(journal('update', 'to-firm', op.firmId, op.href, op.uid, op.previous.firm, op.result));
+        entries.push(
+          journalLine('update', 'to-firm', op.firmId, op.href, op.uid, op.previous.firm, op.result),
+        );
       if (op.toMailbox) {
         entries.push(
-          journal('update', 'to-mailbox', op.firmId, op.href, op.uid, op.previous.mailbox, op.result),
+          journalLine('update', 'to-mailbox', op.firmId, op.href, op.uid, op.previous.mailbox, op.result),
         );
       }
       if (op.reason === 'matched' || op.reason === 'recovered') {
-        entries.push(journal('link', 'none', op.firmId, op.href, op.uid, null, null, op.reason));
+        entries.push(journalLine('link', 'none', op.firmId, op.href, op.uid, null, null, op.reason));
       }
       for (const c of op.conflicts) {
         const lost = c.winner === 'firm' ? c.mailbox : c.firm;
         const loser = c.winner === 'firm' ? 'mailbox' : 'firm database';
         entries.push(
-          journal(
+          journalLine(
             'conflict',
             'none',
             op.firmId,
@@ -256,7 +257,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
       return {
         commit: {
           status: { op: 'remove', firmId: op.firmId },
-          journal: [journal('delete', 'to-mailbox', op.firmId, op.href, op.uid, op.fields, null)],
+          journal: [journalLine('delete', 'to-mailbox', op.firmId, op.href, op.uid, op.fields, null)],
         },
         count: () => report.toMailbox.deleted++,
       };
@@ -266,7 +267,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
         commit: {
           firm: { op: 'delete', id: op.firmId },
           status: { op: 'remove', firmId: op.firmId },
-          journal: [journal('delete', 'to-firm', op.firmId, op.href, op.uid, op.fields, null)],
+          journal: [journalLine('delete', 'to-firm', op.firmId, op.href, op.uid, op.fields, null)],
         },
         count: () => report.toFirm.deleted++,
       };
