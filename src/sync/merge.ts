@@ -34,24 +34,47 @@ function identity(v: FieldValue): string {
   return canonicalJson(v);
 }
 
+/** `kept` with the TYPE values of `other` it lacks, when both are typed values. */
+function withTypesOf(kept: FieldValue, other: FieldValue): FieldValue {
+  const typesOf = (v: FieldValue): string[] | null => {
+    const types =
+      v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as { types?: FieldValue }).types : null;
+    return Array.isArray(types) && types.every((t) => typeof t === 'string') ? (types as string[]) : null;
+  };
+  const mine = typesOf(kept);
+  const theirs = typesOf(other);
+  if (mine === null || theirs === null || theirs.every((t) => mine.includes(t))) return kept;
+  return { ...(kept as object), types: [...new Set([...mine, ...theirs])].sort() } as FieldValue;
+}
+
 /**
  * Three-way merge of a set-like field (e-mails, phones, categories, …): each side's
  * additions and removals against the base are all kept, so two people adding a phone
  * number each end with both numbers and no conflict. Order: firm's, then mailbox's additions.
  */
-function mergeSet(base: readonly FieldValue[], firm: readonly FieldValue[], mailbox: readonly FieldValue[]) {
+function mergeSet(
+  base: readonly FieldValue[],
+  firm: readonly FieldValue[],
+  mailbox: readonly FieldValue[],
+  uniteTypes = false,
+) {
   const key = identity;
   const baseKeys = new Set(base.map(key));
   const firmKeys = new Set(firm.map(key));
   const mailboxKeys = new Set(mailbox.map(key));
   const out: FieldValue[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   const keep = (v: FieldValue) => {
     const k = key(v);
-    if (seen.has(k)) return;
+    const at = seen.get(k);
+    if (at !== undefined) {
+      // With no base, a value one side typed (WORK) and the other did not keeps its types.
+      if (uniteTypes) out[at] = withTypesOf(out[at]!, v);
+      return;
+    }
     // Removed on one side (present in base, absent on that side): stays removed.
     if (baseKeys.has(k) && (!firmKeys.has(k) || !mailboxKeys.has(k))) return;
-    seen.add(k);
+    seen.set(k, out.length);
     out.push(v);
   };
   for (const v of firm) keep(v);
@@ -111,7 +134,7 @@ export function mergeTwoWay(
     const m = mailbox[k] ?? EMPTY;
     if (sameValue(f, m)) out[k] = f;
     else if (setFields.has(k) && Array.isArray(f) && Array.isArray(m)) {
-      out[k] = winner === 'firm' ? mergeSet([], f, m) : mergeSet([], m, f);
+      out[k] = winner === 'firm' ? mergeSet([], f, m, true) : mergeSet([], m, f, true);
     } else if (isEmpty(f)) out[k] = m;
     else if (isEmpty(m)) out[k] = f;
     else {
