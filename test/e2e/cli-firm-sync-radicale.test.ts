@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RadicaleServer, startRadicale } from '../support/dav-servers/radicale.js';
 import { FirmCli, stepOf, vcard } from '../support/firm-cli.js';
+import { radicaleCliEnv } from '../support/radicale-cli.js';
 
 /*
  * The guide's four-step cycle against a real Radicale (a shorter version of the vdir test):
@@ -51,15 +51,7 @@ const TOM_ALICE = (phone: string) =>
 beforeAll(async () => {
   radicale = await startRadicale();
   dir = mkdtempSync(join(tmpdir(), 'liaison-e2e-firm-radicale-'));
-  cli = new FirmCli({
-    LIAISON_DB: join(dir, 'firm.db'),
-    // A key in the environment: no key file is made, and the tester's own key stays out of reach.
-    LIAISON_SECRET_KEY: randomBytes(32).toString('base64'),
-    LIAISON_SECRET_KEY_FILE: '',
-    HOME: dir,
-    XDG_CONFIG_HOME: join(dir, 'xdg'),
-    DAV_PW: radicale.password,
-  });
+  cli = new FirmCli(radicaleCliEnv(radicale, dir));
 });
 afterAll(async () => {
   await radicale?.stop();

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { openApp } from '../../src/main.js';
 import type { RunReport } from '../../src/sync/report.js';
 import { liaison, liaisonJson } from '../support/cli.js';
 import { type RadicaleServer, startRadicale } from '../support/dav-servers/radicale.js';
+import { radicaleCliEnv } from '../support/radicale-cli.js';
 
 /*
  * The CLI end to end against a real Radicale, the way an administrator uses it: one firm
@@ -103,17 +103,8 @@ beforeAll(async () => {
   radicale = await startRadicale();
   await radicale.addUser('alice');
   dir = mkdtempSync(join(tmpdir(), 'liaison-e2e-radicale-'));
-  dbFile = join(dir, 'firm.db');
-  env = {
-    LIAISON_DB: dbFile,
-    // A key in the environment: no key file is made, and the tester's own key stays out of reach.
-    LIAISON_SECRET_KEY: randomBytes(32).toString('base64'),
-    LIAISON_SECRET_KEY_FILE: '',
-    HOME: dir,
-    XDG_CONFIG_HOME: join(dir, 'xdg'),
-    DAV_PW: radicale.password,
-    WRONG_PW: WRONG_PASSWORD,
-  };
+  env = { ...radicaleCliEnv(radicale, dir), WRONG_PW: WRONG_PASSWORD };
+  dbFile = env.LIAISON_DB!;
 });
 afterAll(async () => {
   await radicale?.stop();

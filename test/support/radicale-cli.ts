@@ -4,6 +4,22 @@ import { liaison } from './cli.js';
 import type { RadicaleServer } from './dav-servers/radicale.js';
 
 /**
+ * The environment a CLI test runs with against Radicale: its database in `dir`, a secret
+ * key in the environment (no key file is made, and the tester's own key stays out of
+ * reach), a home of its own, and Radicale's service password in DAV_PW.
+ */
+export function radicaleCliEnv(radicale: RadicaleServer, dir: string): Record<string, string> {
+  return {
+    LIAISON_DB: join(dir, 'firm.db'),
+    LIAISON_SECRET_KEY: randomBytes(32).toString('base64'),
+    LIAISON_SECRET_KEY_FILE: '',
+    HOME: dir,
+    XDG_CONFIG_HOME: join(dir, 'xdg'),
+    DAV_PW: radicale.password,
+  };
+}
+
+/**
  * A firm database set up through the CLI in `dir`, as an administrator would: a DAV server
  * named `radicale` at `url` (Radicale itself, or a proxy in front of it) with Radicale's
  * service account, and user alice on it with the given collections made. Returns the
@@ -15,14 +31,7 @@ export async function aliceOnRadicale(
   dir: string,
   sync: { readonly contacts: boolean; readonly calendar: boolean },
 ): Promise<Record<string, string>> {
-  const env = {
-    LIAISON_DB: join(dir, 'firm.db'),
-    LIAISON_SECRET_KEY: randomBytes(32).toString('base64'),
-    LIAISON_SECRET_KEY_FILE: '',
-    HOME: dir,
-    XDG_CONFIG_HOME: join(dir, 'xdg'),
-    DAV_PW: radicale.password,
-  };
+  const env = radicaleCliEnv(radicale, dir);
   const onOff = (on: boolean) => (on ? 'on' : 'off');
   const steps = [
     ['init'],
