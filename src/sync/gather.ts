@@ -68,10 +68,15 @@ export async function gatherSides<T extends { readonly uid: Uid }>(
         ? await changesOrNull(collection, options.token)
         : null;
   if (changes) {
+    // The changed items are asked for before the firm side is loaded, so that the server
+    // works on them while the database is read. Those the status shows unchanged (this
+    // Liaison's own writes) are read in vain, which is rare: the token moves past them.
+    const early = readAhead(collection, changes, codec, options.where);
     const hrefs = [...changes.changed.map((c) => c.href), ...changes.removed];
     const delta = await firm.loadChanged(target.user, target.kind, hrefs, options.firmChanged);
     // A status without an etag (the server returned none) must be listed to learn it.
-    if (!delta.missingEtags) return changedSides(collection, codec, changes, delta, options.where);
+    if (!delta.missingEtags) return changedSides(collection, codec, changes, delta, options.where, early);
+    await early.settled;
   }
   const status = await firm.loadStatus(target.user, target.kind);
   const { refs, token } = options.listed
@@ -99,6 +104,7 @@ async function changedSides<T extends { readonly uid: Uid }>(
   changes: ChangeSet,
   delta: FirmDelta<T>,
   where: string,
+  early: ReadAhead<T>,
 ): Promise<Sides<T>> {
   const changed = new Map(changes.changed.map((c) => [c.href, c.etag]));
   const removed = new Set(changes.removed);
@@ -119,7 +125,7 @@ async function changedSides<T extends { readonly uid: Uid }>(
     refs.push(c);
     added++;
   }
-  const mailbox = await readChanged(collection, refs, delta.status, codec, where);
+  const mailbox = await readChanged(collection, refs, delta.status, codec, where, early);
   return {
     status: delta.status,
     token: changes.token,
@@ -175,6 +181,35 @@ export async function changesOrNull(
   }
 }
 
+/** Items read ahead of knowing which are needed: the hrefs asked for, and the views read. */
+interface ReadAhead<T> {
+  readonly hrefs: ReadonlySet<Href>;
+  readonly views: Promise<Map<Href, MailboxView<T>>>;
+  /** Resolves once the reads are over, whether they failed or not. */
+  readonly settled: Promise<void>;
+}
+
+/** Starts reading every item a change list names as changed. */
+function readAhead<T extends { readonly uid: Uid }>(
+  collection: MailboxCollection,
+  changes: ChangeSet,
+  codec: ItemCodec<T>,
+  where: string,
+): ReadAhead<T> {
+  const hrefs = new Set(changes.changed.map((c) => c.href));
+  const views = (async () => {
+    const read = new Map<Href, MailboxView<T>>();
+    for await (const view of readViews(collection, [...hrefs], codec, where)) read.set(view.href, view);
+    return read;
+  })();
+  // A failure is the reader's to report; unread, it must not surface as unhandled.
+  const settled = views.then(
+    () => undefined,
+    () => undefined,
+  );
+  return { hrefs, views, settled };
+}
+
 /** Reads only items that are new or whose etag moved; parse failures are quarantined. */
 async function readChanged<T extends { readonly uid: Uid }>(
   collection: MailboxCollection,
@@ -182,15 +217,27 @@ async function readChanged<T extends { readonly uid: Uid }>(
   status: readonly StatusEntry[],
   codec: ItemCodec<T>,
   where: string,
+  early: ReadAhead<T> | null = null,
 ): Promise<MailboxView<T>[]> {
   const known = new Map(status.map((s) => [s.href, s.mailboxEtag]));
   const views = new Map<Href, MailboxView<T>>();
   const toRead: Href[] = [];
+  const readEarly: Href[] = [];
   for (const r of refs) {
     if (known.has(r.href) && known.get(r.href) === r.etag) views.set(r.href, { href: r.href, etag: r.etag });
+    else if (early?.hrefs.has(r.href)) readEarly.push(r.href);
     else toRead.push(r.href);
   }
-  for await (const view of readViews(collection, toRead, codec, where)) views.set(view.href, view);
+  if (early !== null) {
+    const got = await early.views;
+    for (const href of readEarly) {
+      const view = got.get(href);
+      if (view !== undefined) views.set(href, view);
+    }
+  }
+  if (toRead.length > 0) {
+    for await (const view of readViews(collection, toRead, codec, where)) views.set(view.href, view);
+  }
   return refs.map((r) => views.get(r.href)).filter((v): v is MailboxView<T> => v !== undefined);
 }
 

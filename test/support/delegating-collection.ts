@@ -2,12 +2,13 @@ import type { MailboxCollection } from '../../src/mailbox/port.js';
 
 /**
  * A collection that passes every call to `inner`, except those given in `overrides`:
- * for tests that slip another client's edit in just before one of Liaison's writes.
+ * for tests that slip another client's edit in just before one of Liaison's writes, or
+ * that watch its reads.
  * (Adapters keep private fields, so a prototype copy of them would not work.)
  */
 export function delegatingCollection(
   inner: MailboxCollection,
-  overrides: Partial<Pick<MailboxCollection, 'create' | 'update' | 'delete'>>,
+  overrides: Partial<Pick<MailboxCollection, 'read' | 'create' | 'update' | 'delete'>>,
 ): MailboxCollection {
   return {
     kind: inner.kind,
