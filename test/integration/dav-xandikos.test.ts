@@ -102,6 +102,35 @@ describe('Xandikos', () => {
     ]);
   });
 
+  it('serves the other items of a multiget it fails for a vCard that is not UTF-8; that one is reported', async () => {
+    const user = await newUser();
+    const { collections } = await davServer().mailbox(user);
+    const book = new URL(collections.contacts!.href, xandikos.url);
+    const latin1 = Buffer.from(
+      'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:latin1\r\nFN:Jos\xe9 L\xf3pez\r\nEND:VCARD\r\n',
+      'latin1',
+    );
+    for (const [name, body] of [
+      ['latin1.vcf', latin1],
+      ['ann.vcf', itemText('contacts', 'ann', 'Ann')],
+    ] as const) {
+      const put = await fetch(new URL(name, book), {
+        method: 'PUT',
+        headers: { 'content-type': 'text/vcard' },
+        body,
+      });
+      expect(put.status).toBe(201);
+    }
+    const coll = await davServer().open(user).collection('contacts');
+    const hrefs = (await coll.list()).map((r) => r.href).sort();
+    const results = [];
+    for await (const r of coll.read(hrefs)) results.push(r);
+    expect(results.map((r) => ('failed' in r ? `${r.href}: ${r.failed}` : r.href))).toEqual([
+      `${book.pathname}ann.vcf`,
+      `${book.pathname}latin1.vcf: the server answered with text that is not valid UTF-8`,
+    ]);
+  });
+
   it('is reached again after a restart, with its data and its principals', async () => {
     const user = await newUser();
     const coll = await davServer().open(user).collection('contacts');

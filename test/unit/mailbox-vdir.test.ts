@@ -30,6 +30,22 @@ describe('VdirMailboxServer', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  describe('reading', () => {
+    it('reports a file that is not UTF-8 as not read, and leaves it as it is', async () => {
+      const latin1 = Buffer.from(
+        'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:latin1-1\r\nFN:Jos\xe9 L\xf3pez\r\nEND:VCARD\r\n',
+        'latin1',
+      );
+      await writeFile(join(folder, 'latin1.vcf'), latin1);
+      await writeFile(join(folder, 'ann.vcf'), card('ann'));
+      const results = [];
+      for await (const r of contacts.read([asHref('latin1.vcf'), asHref('ann.vcf')])) results.push(r);
+      expect(results[0]).toEqual({ href: 'latin1.vcf', failed: 'the file is not valid UTF-8 text' });
+      expect(results[1]).toMatchObject({ href: 'ann.vcf', text: card('ann') });
+      expect(await readFile(join(folder, 'latin1.vcf'))).toEqual(latin1);
+    });
+  });
+
   describe('layout', () => {
     it('ensureMailbox makes DIR/ACCOUNT/contacts and DIR/ACCOUNT/calendar, and nothing else', async () => {
       await server.ensureMailbox('bob');

@@ -3,7 +3,7 @@
  * batches, several batches in flight, results in the order asked for. An href the answer
  * leaves out or answers 404 is reported missing — the planner decides what that means.
  */
-import { LiaisonError } from '../../domain/errors.js';
+import { isLiaisonError, LiaisonError } from '../../domain/errors.js';
 import type { Href } from '../../domain/ids.js';
 import { asEtag } from '../../domain/ids.js';
 import { mapBounded } from '../bounded-map.js';
@@ -91,23 +91,38 @@ async function multiget(hrefs: readonly string[], settings: ReadSettings): Promi
   const { client, protocol } = settings;
   const found = new Map<string, Found>();
   const body = multigetBody(protocol.multiget, [GETETAG, protocol.data], hrefs);
-  const answer = await client.multistatus('REPORT', settings.collection, 1, body, settings.context, (r) => {
-    const item = itemOf(r, settings);
-    if (item !== undefined) found.set(r.href, item);
-  });
+  let answer: Awaited<ReturnType<WebDavClient['multistatus']>>;
+  try {
+    answer = await client.multistatus('REPORT', settings.collection, 1, body, settings.context, (r) => {
+      const item = itemOf(r, settings);
+      if (item !== undefined) found.set(r.href, item);
+    });
+  } catch (e) {
+    // An answer that does not parse (bytes that are not UTF-8, broken XML) may be one
+    // item's doing: the items are read one by one, so that only that one fails.
+    if (isLiaisonError(e, 'InvalidData')) return getEach(hrefs, settings);
+    throw e;
+  }
   if ('status' in answer) {
     if (answer.status === 404) settings.onGone();
+    // Xandikos, for one, fails a whole multiget with 500 for one item it cannot serve
+    // (a vCard that is not UTF-8): one by one, the others are read and that one reported.
+    if (answer.status === 500) return getEach(hrefs, settings);
     throw statusError(answer.request, answer.status, answer.preconditions);
   }
   return found;
 }
 
-/** Without multiget: one GET per item, a few at a time. */
+/** Without multiget (or after a multiget failed): one GET per item, a few at a time. */
 async function getEach(hrefs: readonly string[], settings: ReadSettings): Promise<Map<string, Found>> {
   const found = new Map<string, Found>();
   await mapBounded(hrefs, settings.concurrency, async (href) => {
-    const item = await settings.client.get(href, { ...settings.context, href });
+    const item = await settings.client.getItem(href, { ...settings.context, href });
     if (item === null) return;
+    if ('failed' in item) {
+      found.set(href, { failed: item.failed });
+      return;
+    }
     if (item.etag === null) throw noEtag(href, settings);
     found.set(href, { etag: item.etag, text: item.text });
   });

@@ -93,7 +93,16 @@ export async function parseMultistatus(
     (element, text) => (isNamed(element, HREF) ? normalizeHref(text, base) : text),
   ).attach(parser);
 
-  const decoder = new TextDecoder('utf-8');
+  // Fatal: bytes that are not UTF-8 make the answer invalid instead of turning into U+FFFD,
+  // which would be written back over the item's real text later (a Latin-1 vCard).
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const decode = (chunk: Uint8Array | undefined, stream: boolean) => {
+    try {
+      return decoder.decode(chunk, { stream });
+    } catch (e) {
+      throw new MultistatusSyntaxError('the answer is not valid UTF-8', { cause: e });
+    }
+  };
   const feed = (text: string, last: boolean) => {
     try {
       parser.write(text);
@@ -107,9 +116,9 @@ export async function parseMultistatus(
   // Errors of the body stream itself (reset, timeout) are transport failures, not syntax:
   // they leave this loop unwrapped.
   for await (const chunk of body) {
-    feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }), false);
+    feed(typeof chunk === 'string' ? chunk : decode(chunk, true), false);
   }
-  feed(decoder.decode(), true);
+  feed(decode(undefined, false), true);
   if (!sawRoot) throw new MultistatusSyntaxError('the body is empty');
   return { responses, syncToken };
 }

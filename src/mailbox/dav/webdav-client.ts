@@ -4,7 +4,7 @@
  * address books; CalDAV and CardDAV plug their names and bodies in (`collection-protocol.ts`).
  */
 import type { ErrorKind } from '../../domain/errors.js';
-import { isLiaisonError } from '../../domain/errors.js';
+import { isLiaisonError, type LiaisonError } from '../../domain/errors.js';
 import {
   type FailedRequest,
   type Precondition,
@@ -27,6 +27,9 @@ import { childrenNamed, clark, DAV_NS, parseXmlDocument, type XmlName } from './
 const SMALL_BODY_LIMIT = 256 * 1024;
 
 const XML_CONTENT = 'application/xml; charset=utf-8';
+
+/** Items are UTF-8 (RFC 6352 §5.1, RFC 4791 §4.1): other bytes fail, never turn into U+FFFD. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A request's outcome when its status is read by the caller. */
 export interface Exchange {
@@ -128,6 +131,21 @@ export class WebDavClient {
    * Throws the mapped error for any other failure.
    */
   async get(path: string, context: RequestContext): Promise<{ text: string; etag: string | null } | null> {
+    const got = await this.getItem(path, context);
+    if (got !== null && 'failed' in got) throw got.error;
+    return got;
+  }
+
+  /**
+   * GET of one item, where a failure that concerns this item alone — a server error for
+   * it, content refused, bytes that are not UTF-8 — is returned as `failed` instead of
+   * thrown, with a reason that names neither server nor item. Failures of the server or
+   * the connection as a whole are thrown.
+   */
+  async getItem(
+    path: string,
+    context: RequestContext,
+  ): Promise<{ text: string; etag: string | null } | { failed: string; error: LiaisonError } | null> {
     const response = await this.transport.send({ method: 'GET', path, context });
     const request = this.transport.described('GET', response.url, context);
     if (response.status === 404 || response.status === 410) {
@@ -135,13 +153,26 @@ export class WebDavClient {
       return null;
     }
     if (response.status !== 200) {
-      const failed = await this.#exchange(response, request);
-      throw statusError(request, failed.status, failed.preconditions);
+      const answer = await this.#exchange(response, request);
+      const error = statusError(request, answer.status, answer.preconditions);
+      const itsOwn = answer.status === 500 || (answer.status === 403 && answer.preconditions.length > 0);
+      if (itsOwn) return { failed: `the server answered ${answer.status} for it`, error };
+      throw error;
     }
+    let bytes: ArrayBuffer;
     try {
-      return { text: await response.body.text(), etag: response.header('etag') ?? null };
+      bytes = await response.body.arrayBuffer();
     } catch (e) {
       throw this.#readFailure(e, request);
+    }
+    try {
+      return { text: STRICT_UTF8.decode(bytes), etag: response.header('etag') ?? null };
+    } catch (e) {
+      const reason = 'answered with text that is not valid UTF-8';
+      return {
+        failed: `the server ${reason}`,
+        error: requestError('InvalidData', request, reason, { cause: e }),
+      };
     }
   }
 

@@ -13,6 +13,9 @@ import type { ChangeSet, ItemRef, MailboxCollection, ReadResult, WriteResult } f
 import { etagOfStats, writeFileAtomic } from './atomic-file.js';
 import { errnoCode, fsFailure } from './fs-error.js';
 
+/** vCard 4.0 and iCalendar are UTF-8 (RFC 6350 §3.1, RFC 5545 §3.1). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Tuning of a vdir collection. */
 export interface VdirCollectionOptions {
   /** fsync each written file before it is renamed into place. */
@@ -198,7 +201,14 @@ export class VdirCollection implements MailboxCollection {
     try {
       const stats = await handle.stat({ bigint: true });
       if (!stats.isFile()) return { href, missing: true };
-      return { href, etag: etagOfStats(stats), text: await handle.readFile('utf8') };
+      const bytes = await handle.readFile();
+      try {
+        return { href, etag: etagOfStats(stats), text: STRICT_UTF8.decode(bytes) };
+      } catch {
+        // Decoded leniently, the bytes would turn into U+FFFD and, written back after any
+        // edit, replace the file's real text. Reported and left alone instead.
+        return { href, failed: 'the file is not valid UTF-8 text' };
+      }
     } catch (e) {
       throw fsFailure(e, 'read', path, this.#context(href));
     } finally {

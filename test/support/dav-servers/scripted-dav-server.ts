@@ -18,7 +18,8 @@ export interface RecordedRequest {
 export interface ScriptedAnswer {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  /** Text is sent as UTF-8; bytes as they are (for answers that are not UTF-8). */
+  readonly body?: string | Buffer;
 }
 
 export type Script = (request: RecordedRequest, index: number) => ScriptedAnswer | Promise<ScriptedAnswer>;
