@@ -10,6 +10,7 @@ import { excerpt, type RawComponent } from './content-lines.js';
 import { dateTimeOf, fromIcalTime, toIcalTime } from './date-values.js';
 import { normalizeComponent } from './ical-component.js';
 import { type ParsedProperty, paramText } from './ical-property.js';
+import { rruleProblem } from './rrule-check.js';
 import { decodeList, decodeText } from './text-values.js';
 
 /** Parameters an `Attendee` holds. */
@@ -215,6 +216,10 @@ function date(p: ParsedProperty, value?: unknown): DateTimeValue {
  * Rule parts are case-insensitive (RFC 5545 §3.3.10), ical.js wants them upper case.
  */
 export function readRrule(p: ParsedProperty): string {
+  // ical.js reads a rule without a FREQ (Xandikos stores an unreadable one as "None") as
+  // FREQ=NULL, which would then be written back as such.
+  const problem = rruleProblem(p.raw, true);
+  if (problem !== null) throw new LiaisonError('InvalidData', `RRULE ${problem}: ${excerpt(p.line)}`);
   try {
     return ICAL.Recur.fromString(p.raw.trim().toUpperCase()).toString();
   } catch (e) {

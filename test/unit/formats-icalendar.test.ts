@@ -376,6 +376,14 @@ describe('malformed calendar objects', () => {
     ['no DTSTART', calendar('SUMMARY:x')],
     ['an impossible date', calendar('DTSTART:20240230T100000Z')],
     ['an unreadable RRULE', calendar('DTSTART:20240101T100000Z', 'RRULE:FREQ=SOMETIMES')],
+    [
+      'an RRULE without FREQ (as Xandikos stores one it cannot read)',
+      calendar('DTSTART:20240101T100000Z', 'RRULE:None'),
+    ],
+    [
+      'an RRULE with a COUNT that is no number',
+      calendar('DTSTART:20240101T100000Z', 'RRULE:FREQ=DAILY;COUNT=x'),
+    ],
     ['an unreadable DURATION', calendar('DTSTART:20240101T100000Z', 'DURATION:soon')],
     ['a line without colon', calendar('DTSTART:20240101T100000Z', 'garbage')],
     ['no END', 'BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20240101T100000Z\r\nEND:VEVENT\r\n'],
