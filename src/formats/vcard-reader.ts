@@ -70,11 +70,12 @@ export class ContactReader {
         return;
       case 'ORG':
         this.#single(p, () => {
-          // RFC 6350 §6.6.4: organization name, then organizational units; units past the
-          // first stay in `department`, separated by `;`, and are written back as units.
+          // RFC 6350 §6.6.4: organization name, then organizational units; the units stay
+          // in `department`, separated by `;`, and are written back as units. A `;` within
+          // a unit (escaped in the vCard) stays `\;` there, so that it is not taken for one.
           const [organization = '', ...units] = decodeList(p.raw, ';');
           this.#organization = organization;
-          this.#department = units.join(';');
+          this.#department = units.map((u) => u.replaceAll(';', '\\;')).join(';');
         });
         return;
       case 'TITLE':

@@ -101,8 +101,12 @@ export function serializeVCard(contact: Contact): string {
   lines.push(`N:${[n.family, n.given, n.additional, n.prefix, n.suffix].map(escapeText).join(';')}`);
   if (contact.nickname !== '') lines.push(`NICKNAME:${escapeText(contact.nickname)}`);
   if (contact.organization !== '' || contact.department !== '') {
-    // Department units separated by `;` are written as separate organizational units (RFC 6350 §6.6.4).
-    const units = contact.department === '' ? [] : contact.department.split(';');
+    // Department units separated by `;` are written as separate organizational units (RFC 6350 §6.6.4);
+    // a `\;` is a `;` within a unit.
+    const units =
+      contact.department === ''
+        ? []
+        : contact.department.split(/(?<!\\);/).map((u) => u.replaceAll('\\;', ';'));
     lines.push(`ORG:${[contact.organization, ...units].map(escapeText).join(';')}`);
   }
   if (contact.title !== '') lines.push(`TITLE:${escapeText(contact.title)}`);

@@ -66,6 +66,13 @@ describe('reading vCard text values', () => {
     expect(c.addresses[0]?.street).toBe('1 Main; rear');
   });
 
+  it('keeps a semicolon within an organizational unit apart from the units, through a round trip', () => {
+    const c = parseVCard(card('ORG:Société Générale\\, Paris;R&D\\; Labs;Team 2'), UID);
+    expect(c.organization).toBe('Société Générale, Paris');
+    expect(c.department).toBe('R&D\\; Labs;Team 2');
+    expect(logicalLines(serializeVCard(c))).toContain('ORG:Société Générale\\, Paris;R&D\\; Labs;Team 2');
+  });
+
   it('splits CATEGORIES at unescaped commas only', () => {
     expect(parseVCard(card('CATEGORIES:a\\,b,c\\\\,d'), UID).categories).toEqual(['a,b', 'c\\', 'd']);
   });
