@@ -25,6 +25,12 @@ export interface ItemCodec<T extends { readonly uid: Uid }> {
   fields(item: T): Fields;
   /** Rebuilds an item from merged fields. */
   fromFields(uid: Uid, fields: Fields): T;
+  /**
+   * Where set, an update of a mailbox item first reads the stored copy, and this puts what
+   * the fields leave out but the mailbox needs kept (an event's SEQUENCE) into the text
+   * that replaces it.
+   */
+  keepFromStored?(written: string, stored: string): string;
   /** Content hash of normalized fields; equal content gives an equal hash. */
   hash(fields: Fields): string;
   /** Private items (vCard CLASS:PRIVATE, VEVENT CLASS:PRIVATE/CONFIDENTIAL, the firm's private flag). */

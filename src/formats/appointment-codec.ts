@@ -3,6 +3,7 @@ import type { ItemCodec } from '../domain/codec.js';
 import { appointmentFields, appointmentFromFields } from './appointment-fields.js';
 import { contentHash } from './content-hash.js';
 import { instantOf } from './date-values.js';
+import { keepStoredRevision } from './event-revision.js';
 import { appointmentSpan } from './event-span.js';
 import { parseEvent, serializeEvent } from './icalendar.js';
 import { clean } from './text-values.js';
@@ -27,6 +28,7 @@ export const appointmentCodec: ItemCodec<Appointment> = {
   serialize: (a) => serializeEvent(a),
   fields: appointmentFields,
   fromFields: appointmentFromFields,
+  keepFromStored: keepStoredRevision,
   hash: contentHash,
   // CONFIDENTIAL is stricter than PRIVATE (RFC 5545 §3.8.1.3), so it is kept private too.
   isPrivate: (a) => a.privacy === 'PRIVATE' || a.privacy === 'CONFIDENTIAL',

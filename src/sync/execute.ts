@@ -181,7 +181,12 @@ async function applyOne<T extends { readonly uid: Uid }>(
       let etag: Etag | null = op.etag;
       if (op.toMailbox) {
         try {
-          etag = (await mailbox.update(op.href, codec.serialize(item), op.etag)).etag;
+          let text = codec.serialize(item);
+          if (codec.keepFromStored) {
+            const stored = await storedText(mailbox, op.href);
+            if (stored !== null) text = codec.keepFromStored(text, stored);
+          }
+          etag = (await mailbox.update(op.href, text, op.etag)).etag;
           ctx.onMailboxWrite?.(op.href, etag);
         } catch (e) {
           // Changed in the mailbox since it was read: never a blind retry; the next run re-plans it.
@@ -356,4 +361,10 @@ async function restoreFromMailbox<T extends { readonly uid: Uid }>(
   }
   // Gone or unreadable meanwhile: the next run sees what it became.
   return { deferred: true };
+}
+
+/** The mailbox's stored text of an item, or null when it is gone or cannot be read. */
+async function storedText(mailbox: MailboxCollection, href: Href): Promise<string | null> {
+  for await (const got of mailbox.read([href])) if ('text' in got) return got.text;
+  return null;
 }

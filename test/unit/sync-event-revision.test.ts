@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import type { Appointment } from '../../src/domain/appointment.js';
+import { asHref, asUid, asUserId } from '../../src/domain/ids.js';
+import { appointmentCodec } from '../../src/formats/appointment-codec.js';
+import { keepStoredRevision } from '../../src/formats/event-revision.js';
+import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
+import { syncCollection } from '../../src/sync/collection-sync.js';
+import { emptyReport } from '../../src/sync/report.js';
+import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
+import { MemoryFirmStore, MemoryHeldStore } from '../support/memory-firm-store.js';
+
+const calendar = (...lines: string[]) =>
+  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
+
+const SERIES = calendar(
+  'BEGIN:VEVENT',
+  'UID:weekly',
+  'DTSTAMP:20260101T000000Z',
+  'CREATED:20250101T080000Z',
+  'SEQUENCE:3',
+  'DTSTART:20270104T090000Z',
+  'DTEND:20270104T100000Z',
+  'RRULE:FREQ=WEEKLY;COUNT=8',
+  'SUMMARY:Weekly',
+  'ORGANIZER:mailto:ann@example.com',
+  'ATTENDEE:mailto:bob@example.com',
+  'BEGIN:VALARM',
+  'ACTION:DISPLAY',
+  'TRIGGER:-PT15M',
+  'DESCRIPTION:Soon',
+  'END:VALARM',
+  'END:VEVENT',
+  'BEGIN:VEVENT',
+  'UID:weekly',
+  'DTSTAMP:20260101T000000Z',
+  'RECURRENCE-ID:20270111T090000Z',
+  'SEQUENCE:5',
+  'DTSTART:20270111T130000Z',
+  'DTEND:20270111T140000Z',
+  'SUMMARY:Weekly, moved',
+  'END:VEVENT',
+);
+
+const parse = (text: string) => appointmentCodec.parse(text, asUid('x'));
+
+/** The values of `name` in `text`, in order. */
+function values(text: string, name: string): string[] {
+  return text
+    .split('\r\n')
+    .filter((l) => l.startsWith(`${name}:`))
+    .map((l) => l.slice(name.length + 1));
+}
+
+describe('keepStoredRevision', () => {
+  it('puts the stored SEQUENCE and CREATED back into the master and each overridden occurrence', () => {
+    // As an update writes it: rebuilt from the fields, which leave both out.
+    const event = parse(SERIES);
+    const rewritten = appointmentCodec.serialize(
+      appointmentCodec.fromFields(event.uid, appointmentCodec.fields(event)),
+    );
+    expect(values(rewritten, 'SEQUENCE')).toEqual([]);
+    const kept = keepStoredRevision(rewritten, SERIES);
+    expect(values(kept, 'SEQUENCE')).toEqual(['3', '5']);
+    expect(values(kept, 'CREATED')).toEqual(['20250101T080000Z']);
+    // The alarm keeps its place inside the master; the lines are added at the component's end.
+    expect(kept.indexOf('END:VALARM')).toBeLessThan(kept.indexOf('SEQUENCE:3'));
+    expect(appointmentCodec.fields(parse(kept))).toEqual(appointmentCodec.fields(event));
+  });
+
+  it('raises a lower SEQUENCE to the stored one, keeps a higher one, and leaves text without any alone', () => {
+    const stored = calendar('BEGIN:VEVENT', 'UID:e', 'SEQUENCE:4', 'DTSTART:20270104T090000Z', 'END:VEVENT');
+    const lower = calendar('BEGIN:VEVENT', 'UID:e', 'SEQUENCE:1', 'DTSTART:20270104T090000Z', 'END:VEVENT');
+    const higher = calendar('BEGIN:VEVENT', 'UID:e', 'SEQUENCE:9', 'DTSTART:20270104T090000Z', 'END:VEVENT');
+    expect(values(keepStoredRevision(lower, stored), 'SEQUENCE')).toEqual(['4']);
+    expect(values(keepStoredRevision(higher, stored), 'SEQUENCE')).toEqual(['9']);
+    const plain = calendar('BEGIN:VEVENT', 'UID:e', 'DTSTART:20270104T090000Z', 'END:VEVENT');
+    expect(keepStoredRevision(lower, plain)).toBe(lower);
+  });
+});
+
+describe('an event edited on the firm side', () => {
+  it('is written over the mailbox copy with that copy’s SEQUENCE and CREATED', async () => {
+    const server = new MemoryMailboxServer();
+    await server.ensureMailbox('acct');
+    server.put('acct', 'calendar', 'weekly.ics', SERIES);
+    const firm = new MemoryFirmStore<Appointment>();
+    const target = { user: asUserId('u'), login: 'ann', kind: 'calendar' as const, runId: 'r' };
+    const deps = {
+      codec: appointmentCodec,
+      firm,
+      held: new MemoryHeldStore(),
+      mailbox: server.open('acct'),
+      now: () => new Date('2026-11-26T00:00:00Z'),
+    };
+    const sync = async () => {
+      const report = emptyReport('ann', 'calendar', false);
+      await syncCollection(target, deps, { ...DEFAULT_SETTINGS, mode: 'express', windowDays: null }, report);
+      return report;
+    };
+    await sync();
+    const [id, item] = [...firm.items.entries()][0]!;
+    firm.userPut(id, { ...item, location: 'Room B' });
+
+    const report = await sync();
+
+    expect(report.toMailbox.updated).toBe(1);
+    const stored = server.items('acct', 'calendar').get(asHref('weekly.ics'))!;
+    expect(values(stored, 'LOCATION')).toEqual(['Room B']);
+    expect(values(stored, 'SEQUENCE')).toEqual(['3', '5']);
+    expect(values(stored, 'CREATED')).toEqual(['20250101T080000Z']);
+    expect((await sync()).outcome).toBe('unchanged');
+  });
+});
