@@ -5,7 +5,7 @@ import type { ChangeSet, ItemRef, MailboxCollection, MailboxStore, MarkerNote } 
 import { executePlan } from './execute.js';
 import { loadIntoEmptyFirm } from './first-load.js';
 import { changesOrNull, gatherSides } from './gather.js';
-import { holdReason } from './guards.js';
+import { forgottenTokenReason, holdReason } from './guards.js';
 import { checkMarker, withMarkerTime } from './marker.js';
 import { planSync } from './plan.js';
 import type { PlanOptions } from './plan-types.js';
@@ -134,6 +134,7 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
           token: express && changes ? state.token : null,
           changes,
           firmChanged: firmCounter !== state.firmCounter,
+          tokenRefused: express && state.token !== null && changes === null,
         });
   if (applied === null || settings.dryRun || !(await marker.checked())) return;
   const { token, planned } = applied;
@@ -310,6 +311,8 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
     changes: ChangeSet | null;
     /** The firm side's change counter moved since the last sync. */
     firmChanged: boolean;
+    /** The mailbox refused the last sync token (see {@link forgottenTokenReason}). */
+    tokenRefused: boolean;
   },
 ): Promise<{ token: SyncToken | null; planned: number; examined: readonly Href[] | null } | null> {
   const { target, deps, settings, options, report, where } = ctx;
@@ -352,7 +355,9 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
 
     if (!recovery) {
       const sidesEmpty = { firmEmpty: sides.firmEmpty, mailboxEmpty: sides.mailboxEmpty };
-      const reason = holdReason(plan, sides.existing, sidesEmpty, settings.guards);
+      const reason =
+        holdReason(plan, sides.existing, sidesEmpty, settings.guards) ??
+        (round === 0 && first.tokenRefused ? forgottenTokenReason(plan) : null);
       if (reason !== null) {
         report.outcome = 'held';
         report.reason = reason;

@@ -74,3 +74,17 @@ export function holdReason(
   }
   return null;
 }
+
+/**
+ * The reason to hold a plan made after the mailbox refused the last sync token, or null.
+ * A server forgets tokens when a collection is restored from a backup or made anew, and a
+ * restored address book lacks what was synced since the backup: its full listing would
+ * read as the user having deleted those items. The sync marker cannot tell when it lives
+ * in another collection that was not restored, so deletions in the firm database found this
+ * way wait for approval, however few.
+ */
+export function forgottenTokenReason(plan: Plan): string | null {
+  const deletions = plan.ops.filter((o) => o.type === 'delete-in-firm').length;
+  if (deletions === 0) return null;
+  return `the mailbox no longer knew the last sync token (was the collection restored or made anew?) and ${deletions} item${deletions === 1 ? '' : 's'} synced before ${deletions === 1 ? 'is' : 'are'} missing from it: deleting ${deletions === 1 ? 'it' : 'them'} in the firm database needs approval`;
+}
