@@ -143,6 +143,7 @@ export async function openApp(url: string): Promise<App> {
     davServer,
     testServer: (config, account) => testDavServer(config, account),
     syncDeps: (onProgress) => ({
+      outcomes: { note: (user, kind, failure) => repos.runs.noteCollectionOutcome(user, kind, failure) },
       listUsers: async () =>
         (await repos.users.list()).map(
           (u): SyncUser => ({

@@ -18,6 +18,7 @@ export function registerStatus(program: Command): void {
         const users = all.filter((u) => !opts.user || opts.user.includes(u.login));
         const held = await app.repos.heldPlans.listHeld({ state: 'held' });
         const quarantined = await app.repos.quarantine.list(users.map((u) => u.id));
+        const leases = await app.repos.locks.live();
         const rows = users.flatMap((u) =>
           COLLECTION_KINDS.map((kind) => {
             const s = u.collections[kind];
@@ -31,6 +32,8 @@ export function registerStatus(program: Command): void {
               outOfSync: s.outOfSync,
               outOfSyncReason: s.outOfSyncReason,
               heldPlans: plans,
+              lastFailure: s.lastFailure,
+              busy: busyOf(leases.get(u.id)),
               quarantined: quarantined
                 .filter((q) => q.user === u.id && q.kind === kind)
                 .map(({ href, reason, since }) => ({ href, reason, since })),
@@ -46,11 +49,7 @@ export function registerStatus(program: Command): void {
               r.collection,
               r.enabled ? 'on' : 'off',
               r.lastSync ?? 'never',
-              r.outOfSync
-                ? `OUT OF SYNC: ${r.outOfSyncReason ?? ''}`
-                : r.heldPlans.length > 0
-                  ? `held (plan ${r.heldPlans.join(', ')})`
-                  : 'ok',
+              stateText(r),
               String(r.quarantined.length),
             ]),
           );
@@ -61,4 +60,29 @@ export function registerStatus(program: Command): void {
         }
       });
     });
+}
+
+/** A lease held now: by whom, and until when (ISO time). */
+function busyOf(lease: { holder: string; expiresAt: number } | undefined) {
+  return lease === undefined
+    ? null
+    : { holder: lease.holder, until: new Date(lease.expiresAt).toISOString() };
+}
+
+function stateText(r: {
+  outOfSync: boolean;
+  outOfSyncReason: string | null;
+  heldPlans: string[];
+  lastFailure: { at: string; reason: string } | null;
+  busy: { holder: string; until: string } | null;
+}): string {
+  const state = r.outOfSync
+    ? `OUT OF SYNC: ${r.outOfSyncReason ?? ''}`
+    : r.heldPlans.length > 0
+      ? `held (plan ${r.heldPlans.join(', ')})`
+      : r.lastFailure !== null
+        ? `FAILED at ${r.lastFailure.at}: ${r.lastFailure.reason}`
+        : 'ok';
+  // A sync that holds the user now (or was killed: its lease runs out at `until`).
+  return r.busy === null ? state : `${state}; busy (${r.busy.holder}, lease until ${r.busy.until})`;
 }

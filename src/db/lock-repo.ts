@@ -60,6 +60,18 @@ export class LockRepo {
       .execute();
   }
 
+  /** Every lease held now: user → holder and when it runs out (epoch milliseconds). */
+  async live(): Promise<Map<UserId, { holder: string; expiresAt: number }>> {
+    const rows = await this.database.db
+      .selectFrom('user_locks')
+      .selectAll()
+      .where('expires_at', '>', this.clock())
+      .execute();
+    return new Map(
+      rows.map((r) => [r.user_id as UserId, { holder: r.holder, expiresAt: Number(r.expires_at) }]),
+    );
+  }
+
   /** Who holds the user's lease now, or null. */
   async holder(user: UserId): Promise<string | null> {
     const row = await this.database.db

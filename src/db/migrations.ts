@@ -452,6 +452,21 @@ const quarantine: Migration = {
   },
 };
 
+/**
+ * The last failure of a collection's sync (when and why), kept until a run syncs it: a user
+ * whose every run fails would otherwise look fine in `liaison status`.
+ */
+const lastFailure: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('collection_state').addColumn('last_failure_at', 'text').execute();
+    await db.schema.alterTable('collection_state').addColumn('last_failure', 'text').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('collection_state').dropColumn('last_failure').execute();
+    await db.schema.alterTable('collection_state').dropColumn('last_failure_at').execute();
+  },
+};
+
 /** Every migration, in order; keys sort in the order they apply. Exported for upgrade tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -461,6 +476,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005_dav_discovery': davDiscovery,
   '0006_status_gaps': statusGaps,
   '0007_quarantine': quarantine,
+  '0008_last_failure': lastFailure,
 };
 
 const provider: MigrationProvider = {

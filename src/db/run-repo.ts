@@ -1,4 +1,5 @@
 import { LiaisonError } from '../domain/errors.js';
+import type { CollectionKind, UserId } from '../domain/ids.js';
 import { type Clock, isoAt, systemClock } from './clock.js';
 import { fromJsonOrNull, toJson } from './json-column.js';
 import { newId } from './new-id.js';
@@ -71,6 +72,30 @@ export class RunRepo {
       .where('id', '=', id)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw new LiaisonError('NotFound', `No run ${id}`);
+  }
+
+  /**
+   * Notes how a run left a user's collection: `failure` is the reason it failed, or null
+   * when it synced (which clears an earlier failure; nothing is written when there is none).
+   */
+  async noteCollectionOutcome(user: UserId, kind: CollectionKind, failure: string | null): Promise<void> {
+    const db = this.database.db;
+    if (failure === null) {
+      await db
+        .updateTable('collection_state')
+        .set({ last_failure_at: null, last_failure: null })
+        .where('user_id', '=', user)
+        .where('kind', '=', kind)
+        .where('last_failure_at', 'is not', null)
+        .execute();
+      return;
+    }
+    const set = { last_failure_at: isoAt(this.clock()), last_failure: failure };
+    await db
+      .insertInto('collection_state')
+      .values({ user_id: user, kind, ...set })
+      .onConflict((oc) => oc.columns(['user_id', 'kind']).doUpdateSet(set))
+      .execute();
   }
 
   async get(id: string): Promise<RunRecord | null> {

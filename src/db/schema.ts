@@ -61,6 +61,9 @@ export interface CollectionStateTable {
   firm_counter: Generated<number>;
   /** Grows with every firm-side edit of the collection; sync writes leave it alone. */
   change_counter: Generated<number>;
+  /** When and why the last sync of the collection failed; null once a run synced it. */
+  last_failure_at: string | null;
+  last_failure: string | null;
 }
 
 /** Columns shared by user contacts and user appointments. */

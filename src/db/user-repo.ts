@@ -15,6 +15,8 @@ import { isUniqueViolation } from './sql-errors.js';
 /** A collection's sync state as the administrator sees it, with its live change counter. */
 export interface CollectionSummary extends CollectionState {
   readonly changeCounter: number;
+  /** When and why the last sync of the collection failed; null once a run synced it. */
+  readonly lastFailure: { readonly at: string; readonly reason: string } | null;
 }
 
 export type UserPreferences = { readonly [key: string]: FieldValue };
@@ -249,10 +251,12 @@ export class UserRepo {
         states.set(`${s.user_id}/${s.kind}`, {
           ...toCollectionState(s),
           changeCounter: Number(s.change_counter),
+          lastFailure:
+            s.last_failure_at === null ? null : { at: s.last_failure_at, reason: s.last_failure ?? '' },
         });
       }
     }
-    const initial: CollectionSummary = { ...INITIAL_STATE, changeCounter: 0 };
+    const initial: CollectionSummary = { ...INITIAL_STATE, changeCounter: 0, lastFailure: null };
     return rows.map((r) => {
       const collections = Object.fromEntries(
         COLLECTION_KINDS.map((k) => [k, states.get(`${r.id}/${k}`) ?? initial]),

@@ -1,6 +1,6 @@
 import type { Appointment } from '../domain/appointment.js';
 import type { Contact } from '../domain/contact.js';
-import type { UserId } from '../domain/ids.js';
+import type { CollectionKind, UserId } from '../domain/ids.js';
 import type { MailboxStore } from '../mailbox/port.js';
 import type { FirmSyncStore, HeldPlanStore } from './ports.js';
 
@@ -29,6 +29,12 @@ export interface RunLog {
   finish(runId: string, status: 'ok' | 'partial' | 'failed', report: unknown): Promise<void>;
 }
 
+/** How each run left each collection, for `liaison status`. */
+export interface CollectionOutcomes {
+  /** `failure`: why the collection's sync failed; null: it synced (an earlier failure is cleared). */
+  note(user: UserId, kind: CollectionKind, failure: string | null): Promise<void>;
+}
+
 /** Everything a mailbox sync run needs, wired by the composition root. */
 export interface SyncRunDeps {
   listUsers(): Promise<SyncUser[]>;
@@ -39,6 +45,7 @@ export interface SyncRunDeps {
   readonly held: HeldPlanStore;
   readonly locks: UserLocks;
   readonly runs: RunLog;
+  readonly outcomes: CollectionOutcomes;
   readonly now: () => Date;
   /** Identifies this process as a lock holder. */
   readonly holder: string;

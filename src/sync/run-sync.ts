@@ -75,8 +75,14 @@ export async function runMailboxSync(
     const reports = kinds.map((k) => emptyReport(user.login, k, settings.dryRun));
     collections.push(...reports);
     const ran = await withUserLease(deps.locks, user.id, deps.holder, async () => {
-      for (const report of reports)
+      for (const report of reports) {
         await syncOne(deps, user, report, settings, runId, options.recovery ?? false);
+        if (settings.dryRun) continue;
+        if (report.outcome === 'failed')
+          await deps.outcomes.note(user.id, report.collection, report.reason ?? 'failed');
+        else if (report.outcome === 'synced' || report.outcome === 'unchanged')
+          await deps.outcomes.note(user.id, report.collection, null);
+      }
     });
     if (!ran) {
       for (const r of reports) {

@@ -682,6 +682,21 @@ describe('liaison CLI on a Radicale server', () => {
     expect(readdirSync(join(files, 'carol', 'contacts')).filter((f) => f.endsWith('.vcf'))).toHaveLength(1);
     expect(report(json, 'contacts')).toMatchObject({ outcome: 'unchanged' });
     expect(report(json, 'calendar')).toMatchObject({ outcome: 'unchanged' });
+
+    // `status` shows the failure until a run syncs the collection.
+    type StatusRow = { user: string; collection: string; lastFailure: { at: string; reason: string } | null };
+    const failing = async () =>
+      (await liaisonJson<StatusRow[]>(['status', '--json'], env)).json.filter((r) => r.lastFailure !== null);
+    const failed = await failing();
+    expect(failed.map((r) => `${r.user} ${r.collection}`)).toEqual(['bob contacts']);
+    expect(failed[0]!.lastFailure!.reason).toMatch(/answered 401: the server refused the credentials/);
+    const text = await liaison(['status', '--user', 'bob'], env);
+    expect(text.stdout).toMatch(/bob\s+contacts\s+on\s+never\s+FAILED at \S+: wrongpw: .*answered 401/);
+    expect((await liaison(['server', 'set', 'wrongpw', '--password-env', 'DAV_PW'], env)).code).toBe(0);
+    expect((await liaison(['user', 'set', 'bob', '--create-collections'], env)).code).toBe(0);
+    const fixed = await liaison(['sync', '--user', 'bob', '--mode', 'express', '--scope', 'contacts'], env);
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    expect(await failing()).toEqual([]);
   });
 
   it('server test --user says which collections a mailbox lacks; user set --create-collections makes them', async () => {

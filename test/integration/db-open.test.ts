@@ -50,6 +50,7 @@ describe.each(DIALECTS)('opening and migrating (%s)', (dialect) => {
         '0005_dav_discovery',
         '0006_status_gaps',
         '0007_quarantine',
+        '0008_last_failure',
       ]);
     } finally {
       await again.close();

@@ -102,6 +102,7 @@ async function mailboxRounds(edit) {
     held: new HeldPlanRepo(database),
     locks,
     runs,
+    outcomes: { note: (user, kind, failure) => runRepo.noteCollectionOutcome(user, kind, failure) },
     now: () => new Date(),
     holder: `mailbox-sync:${process.pid}`,
   };
