@@ -17,7 +17,7 @@ import { registerStatus } from './status-command.js';
 import { registerSync } from './sync-command.js';
 import { registerUser } from './user-command.js';
 
-function buildProgram(): Command {
+function buildProgram(json: boolean): Command {
   const program = new Command('liaison')
     .description("Two-way sync between the firm database and every user's mailbox")
     .option(
@@ -25,7 +25,7 @@ function buildProgram(): Command {
       'firm database: a SQLite file or a postgres:// URL (default: env LIAISON_DB, else ./liaison.db)',
     )
     .exitOverride();
-  withUsageOnError(program);
+  withUsageOnError(program, json);
   registerInit(program);
   registerServer(program);
   registerCredentials(program);
@@ -45,7 +45,7 @@ function buildProgram(): Command {
   const inherit = (cmd: Command) => {
     for (const sub of cmd.commands) {
       sub.exitOverride();
-      withUsageOnError(sub);
+      withUsageOnError(sub, json);
       inherit(sub);
     }
   };
@@ -59,12 +59,15 @@ function commandPath(cmd: Command): string {
   return names.join(' ');
 }
 
-function withUsageOnError(cmd: Command): void {
+/** A bad flag is answered with the one-line error and the usage line; with `--json`, as JSON only (see `main`). */
+function withUsageOnError(cmd: Command, json: boolean): void {
   cmd.configureOutput({
-    outputError: (text, write) =>
+    outputError: (text, write) => {
+      if (json) return;
       write(
         `${text.trim()}\nUsage: ${commandPath(cmd)} ${cmd.usage()}\n(run \`${commandPath(cmd)} --help\` for details)\n`,
-      ),
+      );
+    },
   });
 }
 
@@ -74,17 +77,16 @@ function withUsageOnError(cmd: Command): void {
  */
 export async function main(argv: readonly string[]): Promise<number> {
   process.exitCode = undefined;
-  const program = buildProgram();
+  // A script that asked for JSON gets its error as JSON, on stdout, and nothing else.
+  const json = argv.includes('--json');
+  const program = buildProgram(json);
   // The command being run, so a usage error found by its action still prints its usage line.
   let running: Command = program;
   program.hook('preAction', (_this, action) => {
     running = action;
   });
-  // A script that asked for JSON gets its error as JSON too (on stdout; stderr as always).
-  const json = argv.includes('--json');
-  const jsonError = (kind: string, message: string) => {
-    if (json) process.stdout.write(`${JSON.stringify({ error: { kind, message } })}\n`);
-  };
+  const jsonError = (kind: string, message: string) =>
+    process.stdout.write(`${JSON.stringify({ error: { kind, message } })}\n`);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
@@ -92,10 +94,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // Commander already printed the help, or the one-line error and the usage hint.
       if (e.exitCode === 0) return EXIT.ok;
-      jsonError('Usage', e.message.replace(/^error: /, ''));
+      if (json) jsonError('Usage', e.message.replace(/^error: /, ''));
       return EXIT.usage;
     }
-    jsonError(isLiaisonError(e) ? e.kind : 'Internal', errorMessage(e));
+    if (json) {
+      jsonError(isLiaisonError(e) ? e.kind : 'Internal', errorMessage(e));
+      return isLiaisonError(e, 'Usage') ? EXIT.usage : EXIT.error;
+    }
     if (isLiaisonError(e, 'Usage')) {
       const path = commandPath(running);
       process.stderr.write(

@@ -1,6 +1,7 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { UserRecord } from '../db/index.js';
 import { LiaisonError } from '../domain/errors.js';
+import type { CollectionKind } from '../domain/ids.js';
 import {
   type FirmPreferences,
   NEW_CONTACTS_PREFERENCES,
@@ -55,12 +56,12 @@ export function registerUser(program: Command): void {
     .command('add')
     .description('add a user (sync is off until turned on)')
     .argument('<login>', 'the user login')
-    .requiredOption('--name <name>', 'full name')
-    .requiredOption('--server <name>', 'mailbox server')
-    .requiredOption('--mailbox <account>', "the user's mailbox account on that server")
+    .requiredOption('--name <name>', 'full name (required)')
+    .requiredOption('--server <name>', 'mailbox server (required)')
+    .requiredOption('--mailbox <account>', "the user's mailbox account on that server (required)")
     .option('--group <group>', 'server group of the user contact list')
-    .option('--contacts <on|off>', 'sync contacts', onOff, false)
-    .option('--calendar <on|off>', 'sync the calendar', onOff, false)
+    .addOption(new Option('--contacts <on|off>', 'sync contacts').argParser(onOff).default(false, 'off'))
+    .addOption(new Option('--calendar <on|off>', 'sync the calendar').argParser(onOff).default(false, 'off'))
     .option('--username <login>', "dav: the user's own login, instead of the server's service account")
     .option(
       '--password-env <VAR>',
@@ -115,7 +116,10 @@ export function registerUser(program: Command): void {
           // users in bulk must not depend on the server being up and most servers make a
           // user's collections themselves (`server test NAME --user LOGIN` checks them).
           if (server.kind === 'vdir' || opts.createCollections) {
-            await (await app.mailboxServer(server)).ensureMailbox(opts.mailbox);
+            await (await app.mailboxServer(server)).ensureMailbox(
+              opts.mailbox,
+              syncedKinds(opts.contacts, opts.calendar),
+            );
           }
           const rec = await app.repos.users.add({
             login,
@@ -279,12 +283,17 @@ export function registerUser(program: Command): void {
           });
           if (preferences) await setPreferences(app.firmDeps(), logins, patch);
           const created: string[] = [];
+          // What is in place, in words ("address book and calendar") → for which users.
+          const inPlace = new Map<string, string[]>();
           if (opts.createCollections) {
             for (const l of logins) {
               const u = (await app.repos.users.get(l))!;
               const server = (await app.repos.servers.get(u.server))!;
-              await (await app.mailboxServer(server, u)).ensureMailbox(u.mailboxAccount);
+              const kinds = syncedKinds(u.contactsEnabled, u.calendarEnabled);
+              await (await app.mailboxServer(server, u)).ensureMailbox(u.mailboxAccount, kinds);
               created.push(l);
+              const words = kinds.map((k) => (k === 'contacts' ? 'address book' : 'calendar')).join(' and ');
+              inPlace.set(words, [...(inPlace.get(words) ?? []), l]);
             }
           }
           const own = changed && {
@@ -303,11 +312,11 @@ export function registerUser(program: Command): void {
             say(`Updated ${result.updated.length} user(s): ${result.updated.join(', ')}`);
             if (patch.updates !== undefined) say(`  firm updates: ${patch.updates}`);
             if (patch.newContacts !== undefined) say(`  new contacts: ${patch.newContacts}`);
-            if (created.length > 0) say(`  address book and calendar in place for: ${created.join(', ')}`);
+            for (const [words, users] of inPlace) say(`  ${words} in place for: ${users.join(', ')}`);
             if (changed) {
               say(
                 changed.hasSecret
-                  ? `User ${changed.login} now opens their mailbox with their own credentials (${credentialText(changed)}), stored encrypted`
+                  ? `User ${changed.login} now opens their mailbox with their own credentials (${changed.mailboxUsername === null ? 'a token' : `login ${changed.mailboxUsername}`}), stored encrypted`
                   : `User ${changed.login} now opens their mailbox with the server's service account`,
               );
             }
@@ -315,4 +324,12 @@ export function registerUser(program: Command): void {
         });
       },
     );
+}
+
+/** The collections a user syncs, or both when none is on yet (the administrator asked for them). */
+function syncedKinds(contacts: boolean, calendar: boolean): CollectionKind[] {
+  const kinds: CollectionKind[] = [];
+  if (contacts) kinds.push('contacts');
+  if (calendar) kinds.push('calendar');
+  return kinds.length > 0 ? kinds : ['contacts', 'calendar'];
 }

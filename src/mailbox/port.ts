@@ -107,6 +107,9 @@ export interface MailboxStore {
 export interface MailboxServer {
   /** Opens the mailbox of `account`. */
   open(account: string): MailboxStore;
-  /** Creates the mailbox's collections when they are missing (for vdir and tests). */
-  ensureMailbox(account: string): Promise<void>;
+  /**
+   * Creates the mailbox's collections of the given kinds (default: both) when they are
+   * missing. A vdir mailbox always gets both folders: they cost nothing.
+   */
+  ensureMailbox(account: string, kinds?: readonly CollectionKind[]): Promise<void>;
 }

@@ -229,6 +229,7 @@ export class ServerCredentials {
       name: server.name,
       url: server.url,
       auth: hidden(auth),
+      ...(user?.hasSecret ? { authOf: user.login } : {}),
       tls: { skipVerify: options.tlsSkipVerify },
       maxConnections: options.maxConnections,
       timeoutMs: options.timeoutMs,

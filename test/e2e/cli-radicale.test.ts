@@ -676,7 +676,7 @@ describe('liaison CLI on a Radicale server', () => {
     const json = JSON.parse(run.stdout) as RunReport;
     expect(report(json, 'contacts', 'bob')).toMatchObject({ outcome: 'failed' });
     expect(report(json, 'contacts', 'bob').reason).toMatch(
-      /wrongpw: .* answered 401: the server refused the credentials/,
+      /wrongpw: .* answered 401: the server refused the service account's credentials \(account liaison-service\): check them with `liaison server set wrongpw --password-env VAR`/,
     );
     expect(report(json, 'contacts', 'carol')).toMatchObject({ outcome: 'synced', toMailbox: { created: 1 } });
     expect(readdirSync(join(files, 'carol', 'contacts')).filter((f) => f.endsWith('.vcf'))).toHaveLength(1);
@@ -689,7 +689,7 @@ describe('liaison CLI on a Radicale server', () => {
       (await liaisonJson<StatusRow[]>(['status', '--json'], env)).json.filter((r) => r.lastFailure !== null);
     const failed = await failing();
     expect(failed.map((r) => `${r.user} ${r.collection}`)).toEqual(['bob contacts']);
-    expect(failed[0]!.lastFailure!.reason).toMatch(/answered 401: the server refused the credentials/);
+    expect(failed[0]!.lastFailure!.reason).toMatch(/answered 401: the server refused the service account's/);
     const text = await liaison(['status', '--user', 'bob'], env);
     expect(text.stdout).toMatch(/bob\s+contacts\s+on\s+never\s+FAILED at \S+: wrongpw: .*answered 401/);
     expect((await liaison(['server', 'set', 'wrongpw', '--password-env', 'DAV_PW'], env)).code).toBe(0);
@@ -697,6 +697,19 @@ describe('liaison CLI on a Radicale server', () => {
     const fixed = await liaison(['sync', '--user', 'bob', '--mode', 'express', '--scope', 'contacts'], env);
     expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
     expect(await failing()).toEqual([]);
+
+    // A login of the user's own that the server refuses is named as such, not the service account's.
+    const own = ['user', 'set', 'bob', '--username', 'bob', '--password-env', 'WRONG_PW'];
+    expect((await liaison(own, env)).code).toBe(0);
+    const refused = await liaison(
+      ['sync', '--user', 'bob', '--mode', 'express', '--scope', 'contacts', '--json'],
+      env,
+    );
+    expect(refused.code).toBe(4);
+    expect(report(JSON.parse(refused.stdout) as RunReport, 'contacts', 'bob').reason).toContain(
+      "answered 401: the server refused the credentials of user bob's own login (account bob), not the service account's: check them with `liaison user set bob --password-env VAR`",
+    );
+    expect((await liaison(['user', 'set', 'bob', '--server-account'], env)).code).toBe(0);
   });
 
   it('server test --user says which collections a mailbox lacks; user set --create-collections makes them', async () => {
@@ -723,6 +736,27 @@ describe('liaison CLI on a Radicale server', () => {
     const fine = await liaison(['server', 'test', 'radicale', '--user', 'dora'], env);
     expect(fine.code, fine.stderr).toBe(0);
     expect(fine.stdout).toMatch(/address book\s+\/dora\//);
+
+    // Only what a user syncs is made: no calendar for a user who syncs contacts alone.
+    await radicale.addUser('ed');
+    const ed = [
+      'user',
+      'add',
+      'ed',
+      '--name',
+      'Ed',
+      '--server',
+      'radicale',
+      '--mailbox',
+      'ed',
+      '--contacts',
+      'on',
+    ];
+    expect((await liaison([...ed, '--create-collections'], env)).code).toBe(0);
+    const made = readdirSync(join(radicale.storage, 'collection-root', 'ed')).filter(
+      (n) => !n.startsWith('.'),
+    );
+    expect(made).toEqual(['contacts']);
   });
 });
 

@@ -396,14 +396,25 @@ describe('liaison CLI on vdir mailboxes', () => {
     );
     expect(share.code).toBe(2);
     expect(share.stderr).toMatch(/from 0 to 100/);
-    // Asked for JSON, a script gets the error as JSON as well.
+    // Asked for JSON, a script gets the error as JSON only: nothing else on either stream.
     const asJson = await liaison(['sync', '--all', '--mode', 'fast', '--scope', 'both', '--json'], env);
     expect(asJson.code).toBe(2);
     expect(JSON.parse(asJson.stdout)).toEqual({
       error: { kind: 'Usage', message: expect.stringContaining('fast') },
     });
+    expect(asJson.stderr).toBe('');
     const unknown = await liaison(['user', 'set', 'nobody', '--contacts', 'on', '--json'], env);
+    expect(unknown.code).toBe(2);
     expect(JSON.parse(unknown.stdout)).toEqual({ error: { kind: 'Usage', message: 'unknown user: nobody' } });
+    expect(unknown.stderr).toBe('');
+    const failed = await liaison(['journal', '--limit', 'x', '--json'], env);
+    expect(failed.code).toBe(2);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ error: { kind: 'Usage' } });
+    expect(failed.stderr).toBe('');
+    const noDb = await liaison(['status', '--json', '--db', join(dir, 'nowhere.db')], env);
+    expect(noDb.code).toBe(1);
+    expect(JSON.parse(noDb.stdout)).toMatchObject({ error: { kind: 'Config' } });
+    expect(noDb.stderr).toBe('');
   });
 
   it('names a database it cannot open without showing its password', async () => {

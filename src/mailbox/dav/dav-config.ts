@@ -5,6 +5,11 @@ export interface DavServerConfig {
   /** Where discovery starts: the server's base URL (RFC 6764 well-known URLs are tried under it). */
   readonly url: string;
   readonly auth: DavAuth;
+  /**
+   * The login of the user whose own credentials `auth` is, or absent for the server's
+   * service account: a refused login then names whose to fix.
+   */
+  readonly authOf?: string;
   readonly tls: { readonly skipVerify: boolean };
   /** Connections open at once to this server (default 6). */
   readonly maxConnections: number;

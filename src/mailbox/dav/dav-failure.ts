@@ -33,6 +33,14 @@ export interface FailedRequest {
   readonly method: string;
   readonly url: URL;
   readonly context: RequestContext;
+  /** Whose login the request was made with, for a refused one (never the secret). */
+  readonly login?: LoginOwner;
+}
+
+/** A login: its account name (none for a token), and the user it belongs to (none: the service account). */
+export interface LoginOwner {
+  readonly account: string | null;
+  readonly user: string | null;
 }
 
 /** RFC 6578 §3.2: the precondition a server names when it refuses a sync token. */
@@ -117,8 +125,23 @@ export function statusError(
       { href: existing ?? null },
     );
   }
+  if (status === 401 && request.login !== undefined) {
+    return requestError(
+      'AccessDenied',
+      request,
+      `${answered}: ${refusedLogin(request.server, request.login)}`,
+    );
+  }
   const [kind, advice] = statusKind(status, preconditions.length > 0);
   return requestError(kind, request, `${answered}: ${advice}`);
+}
+
+/** What to check when the server refused a login: the service account's, or a user's own. */
+function refusedLogin(server: string, login: LoginOwner): string {
+  const account = login.account === null ? '' : ` (account ${login.account})`;
+  return login.user === null
+    ? `the server refused the service account's credentials${account}: check them with \`liaison server set ${server} --password-env VAR\``
+    : `the server refused the credentials of user ${login.user}'s own login${account}, not the service account's: check them with \`liaison user set ${login.user} --password-env VAR\``;
 }
 
 function statusKind(status: number, hasPrecondition: boolean): [ErrorKind, string] {

@@ -61,15 +61,15 @@ export class DavMailboxServer implements MailboxServer {
   }
 
   /**
-   * Makes the user's address book and calendar when the mailbox has none (RFC 5689
+   * Makes the user's address book and calendar (or those of `kinds`) when the mailbox has none (RFC 5689
    * extended MKCOL, RFC 4791 MKCALENDAR), named by the configuration or "contacts" and
    * "calendar", and a missing home set first (plain MKCOL). Throws `NotFound` when the user
    * has no principal or a kind has no home set, `AccessDenied` when the server refuses.
    */
-  async ensureMailbox(account: string): Promise<void> {
+  async ensureMailbox(account: string, kinds: readonly CollectionKind[] = COLLECTION_KINDS): Promise<void> {
     const { homes } = await this.discovery.principal(account);
     const missing: CollectionKind[] = [];
-    for (const kind of COLLECTION_KINDS) {
+    for (const kind of kinds) {
       const home = homes[kind];
       if (home === null) {
         missing.push(kind);

@@ -14,6 +14,7 @@ import type { DavServerConfig } from './dav-config.js';
 import {
   errorCode,
   type FailedRequest,
+  type LoginOwner,
   type RequestContext,
   requestError,
   transportError,
@@ -87,9 +88,14 @@ export class DavTransport {
   readonly #retry: RetrySettings;
   readonly #onRequest: ((event: DavRequestEvent) => void) | undefined;
   readonly #health: ServerHealth;
+  readonly #login: LoginOwner;
 
   constructor(config: DavServerConfig, options: DavTransportOptions = {}) {
     this.server = config.name;
+    this.#login = {
+      account: config.auth.kind === 'basic' ? config.auth.username : null,
+      user: config.authOf ?? null,
+    };
     let base: URL;
     try {
       base = new URL(config.url);
@@ -135,7 +141,7 @@ export class DavTransport {
 
   /** The description of a request for error messages. */
   described(method: string, url: URL, context: RequestContext): FailedRequest {
-    return { server: this.server, method, url, context };
+    return { server: this.server, method, url, context, login: this.#login };
   }
 
   /**
