@@ -169,10 +169,22 @@ function statusKind(status: number, hasPrecondition: boolean): [ErrorKind, strin
   return ['InvalidData', 'the server refused the request'];
 }
 
-/** The error for a request that got no answer (refused connection, timeout, reset). */
-export function transportError(request: FailedRequest, error: unknown): LiaisonError {
+/**
+ * The error for a request that got no answer (refused connection, timeout, reset);
+ * `tries` says how often it was sent and how long each waited, for a timeout.
+ */
+export function transportError(
+  request: FailedRequest,
+  error: unknown,
+  tries?: { readonly attempts: number; readonly timeoutMs: number },
+): LiaisonError {
   const code = errorCode(error);
-  const reason = code === undefined ? 'no answer' : (TRANSPORT_REASONS[code] ?? code);
+  let reason = code === undefined ? 'no answer' : (TRANSPORT_REASONS[code] ?? code);
+  if (tries !== undefined && (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')) {
+    const ms = tries.timeoutMs;
+    const wait = ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+    reason = `${reason} of ${wait}${tries.attempts > 1 ? `, ${tries.attempts} times` : ''}`;
+  }
   // The cause keeps only code and message: an undici error object is never passed on whole.
   const cause = new Error(error instanceof Error ? error.message : String(error));
   if (code !== undefined) Object.assign(cause, { code });
@@ -184,9 +196,12 @@ export function transportError(request: FailedRequest, error: unknown): LiaisonE
       { cause },
     );
   }
-  return requestError('Unavailable', request, `${reason}: check that the server is up and reachable`, {
-    cause,
-  });
+  // A server that took the connection and never answered is up, but hung or overloaded.
+  const advice =
+    code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+      ? 'the server took the connection but did not answer: check that it is not hung or overloaded'
+      : 'check that the server is up and reachable';
+  return requestError('Unavailable', request, `${reason}: ${advice}`, { cause });
 }
 
 const TLS_CODES = new Set([
@@ -208,8 +223,7 @@ const TRANSPORT_REASONS: Readonly<Record<string, string>> = {
   UND_ERR_HEADERS_TIMEOUT: 'no answer within the timeout',
   UND_ERR_BODY_TIMEOUT: 'the answer stalled beyond the timeout',
   UND_ERR_SOCKET: 'connection closed by the server',
-  DEPTH_ZERO_SELF_SIGNED_CERT:
-    'TLS certificate is self-signed (verification can be skipped only by configuration)',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed',
   SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate chain is self-signed',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate cannot be verified',
   CERT_HAS_EXPIRED: 'TLS certificate has expired',

@@ -174,7 +174,10 @@ export class DavTransport {
         const code = errorCode(e);
         this.#report(req.method, url, null, attempt, started, code ?? 'error');
         if (attempt >= retriesAfter(code, this.#retry.retries) || !mayRetryFailure(code, repeatable)) {
-          const error = transportError(this.described(req.method, url, req.context), e);
+          const error = transportError(this.described(req.method, url, req.context), e, {
+            attempts: attempt + 1,
+            timeoutMs: this.#timeoutMs,
+          });
           this.#health.failed(error);
           throw error;
         }
