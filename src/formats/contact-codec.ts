@@ -1,9 +1,11 @@
 import type { ItemCodec } from '../domain/codec.js';
 import type { Contact } from '../domain/contact.js';
+import type { Fields } from '../domain/fields.js';
 import { contactFields, contactFromFields } from './contact-fields.js';
 import { contentHash } from './content-hash.js';
 import { clean } from './text-values.js';
 import { parseVCard, serializeVCard } from './vcard.js';
+import { VERSION_4 } from './vcard4.js';
 
 /** Lower case, NFC, runs of white space collapsed to one space. */
 function matchText(s: string): string {
@@ -26,14 +28,24 @@ export function contactMatchKeys(c: Contact): string[][] {
   ];
 }
 
-/** The contact codec: vCard text in and out (3.0 out), normalized fields, hash and match keys. */
+/**
+ * The content hash of a contact's fields. The vCard version a card is written back in
+ * rides in `extra` but is not content: the same card in 3.0 and in 4.0 hashes the same.
+ */
+function contactHash(fields: Fields): string {
+  const extra = fields.extra;
+  if (!Array.isArray(extra) || !extra.includes(VERSION_4)) return contentHash(fields);
+  return contentHash({ ...fields, extra: extra.filter((line) => line !== VERSION_4) });
+}
+
+/** The contact codec: vCard text in and out (3.0 out, or 4.0 as read), normalized fields, hash and match keys. */
 export const contactCodec: ItemCodec<Contact> = {
   kind: 'contacts',
   parse: parseVCard,
   serialize: serializeVCard,
   fields: contactFields,
   fromFields: contactFromFields,
-  hash: contentHash,
+  hash: contactHash,
   isPrivate: (c) => c.private,
   matchKeys: contactMatchKeys,
   span: () => null,

@@ -31,6 +31,7 @@ import { clean, cleanMultiline, decodeText } from './text-values.js';
 import { VCARD_ANCHORED } from './vcard.js';
 import { deriveFormattedName, TYPED_PARAMS } from './vcard-reader.js';
 import { decodeAddressParts, encodeAddress, encodeTypedValue } from './vcard-values.js';
+import { VERSION_4 } from './vcard4.js';
 
 /**
  * Properties servers and clients rewrite on their own; they never count as content.
@@ -142,10 +143,11 @@ function normalizeAddress(a: PostalAddress): AddressFields | undefined {
 
 /**
  * An extra line in canonical form (see `canonicalLine`), or undefined when it does not count:
- * server bookkeeping, KIND:individual (the vCard 4.0 default, RFC 6350 §6.1.4), or an anchor
+ * server bookkeeping (but {@link VERSION_4}, which says a card is written back as 4.0), KIND:individual (the vCard 4.0 default, RFC 6350 §6.1.4), or an anchor
  * that no value will take or that has nothing to keep. A line ical.js cannot read is kept, trimmed.
  */
 function normalizeExtra(line: string, live: LiveAnchors): string | undefined {
+  if (line === VERSION_4) return line;
   let p: ParsedProperty;
   try {
     p = parseProperty(line, VCARD3);

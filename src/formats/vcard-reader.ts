@@ -8,6 +8,7 @@ import { anchorLine } from './anchors.js';
 import { canonicalParams, type ParsedProperty, paramList, paramText } from './ical-property.js';
 import { decodeList, decodeText } from './text-values.js';
 import { decodeAddressParts, encodeAddress, encodeTypedValue } from './vcard-values.js';
+import { VERSION_4 } from './vcard4.js';
 
 /** Parameters a `TypedValue` holds (or that vCard 2.1/4.0 syntax spends on what it holds). */
 export const TYPED_PARAMS: ReadonlySet<string> = new Set(['type', 'pref', 'value', 'charset', 'encoding']);
@@ -39,6 +40,8 @@ export class ContactReader {
   /** @param v4 whether the card declared VERSION:4.0 (its media properties are rewritten for 3.0) */
   constructor(v4: boolean) {
     this.#v4 = v4;
+    // Kept so that the card is written back as 4.0 (see vcard4.ts).
+    if (v4) this.#extra.push(VERSION_4);
   }
 
   /** Takes one property. */

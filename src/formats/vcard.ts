@@ -1,6 +1,6 @@
 /**
  * vCard in and out. Reads 2.1 leftovers, 3.0 and 4.0; writes 3.0, which every CardDAV server
- * must accept (RFC 6352 §5.1.1).
+ * must accept (RFC 6352 §5.1.1), except a card read as 4.0, which is written back as 4.0.
  */
 import type { Contact } from '../domain/contact.js';
 import { errorMessage, LiaisonError } from '../domain/errors.js';
@@ -21,6 +21,7 @@ import { escapeText } from './text-values.js';
 import { upgradeLegacyLine } from './vcard-legacy.js';
 import { ContactReader, deriveFormattedName } from './vcard-reader.js';
 import { encodeAddress, encodeTypedValue, typeParam } from './vcard-values.js';
+import { birthday4, extraLine4, isVersion4, typeParam4 } from './vcard4.js';
 
 /** vCard properties whose group and unmodelled parameters are kept as anchors in `extra`. */
 export const VCARD_ANCHORED: ReadonlySet<string> = new Set(['EMAIL', 'TEL', 'URL', 'ADR']);
@@ -87,7 +88,7 @@ function readCard(text: string): RawComponent {
 }
 
 /**
- * Serializes a contact as vCard 3.0 text: CRLF line ends, lines folded at 75 octets
+ * Serializes a contact as vCard 3.0 text (4.0 for a card read as 4.0): CRLF line ends, lines folded at 75 octets
  * (RFC 2426 §2.6, RFC 6350 §3.2). FN and N are always written (RFC 2426 §3.1.1-2 requires them).
  * Extra lines are written as they are held; anchors give their group and parameters back to
  * the property they belong to.
@@ -95,7 +96,15 @@ function readCard(text: string): RawComponent {
 export function serializeVCard(contact: Contact): string {
   const anchors = new Anchors(contact.extra, VCARD_ANCHORED, VCARD3);
   const n = contact.name;
-  const lines = ['BEGIN:VCARD', 'VERSION:3.0', `PRODID:${LIAISON_PRODID}`, `UID:${escapeText(contact.uid)}`];
+  // A card read as 4.0 is written as 4.0 (see vcard4.ts); any other as 3.0.
+  const v4 = isVersion4(contact.extra);
+  const types = v4 ? typeParam4 : typeParam;
+  const lines = [
+    'BEGIN:VCARD',
+    v4 ? 'VERSION:4.0' : 'VERSION:3.0',
+    `PRODID:${LIAISON_PRODID}`,
+    `UID:${escapeText(contact.uid)}`,
+  ];
   const fn = contact.formattedName.trim() === '' ? deriveFormattedName(contact) : contact.formattedName;
   lines.push(`FN:${escapeText(fn)}`);
   lines.push(`N:${[n.family, n.given, n.additional, n.prefix, n.suffix].map(escapeText).join(';')}`);
@@ -111,23 +120,25 @@ export function serializeVCard(contact: Contact): string {
   }
   if (contact.title !== '') lines.push(`TITLE:${escapeText(contact.title)}`);
   for (const e of contact.emails) {
-    lines.push(writeAnchored(anchors, 'EMAIL', typeParam(e.types), encodeTypedValue('EMAIL', e.value)));
+    lines.push(writeAnchored(anchors, 'EMAIL', types(e.types), encodeTypedValue('EMAIL', e.value)));
   }
   for (const t of contact.phones) {
-    lines.push(writeAnchored(anchors, 'TEL', typeParam(t.types), encodeTypedValue('TEL', t.value)));
+    lines.push(writeAnchored(anchors, 'TEL', types(t.types), encodeTypedValue('TEL', t.value)));
   }
   for (const a of contact.addresses) {
-    lines.push(writeAnchored(anchors, 'ADR', typeParam(a.types), encodeAddress(a)));
+    lines.push(writeAnchored(anchors, 'ADR', types(a.types), encodeAddress(a)));
   }
   for (const u of contact.urls) {
-    lines.push(writeAnchored(anchors, 'URL', typeParam(u.types), encodeTypedValue('URL', u.value)));
+    lines.push(writeAnchored(anchors, 'URL', types(u.types), encodeTypedValue('URL', u.value)));
   }
-  if (contact.birthday !== '') lines.push(`BDAY:${contact.birthday}`);
+  if (contact.birthday !== '') lines.push(`BDAY:${v4 ? birthday4(contact.birthday) : contact.birthday}`);
   if (contact.note !== '') lines.push(`NOTE:${escapeText(contact.note)}`);
   if (contact.categories.length > 0) lines.push(`CATEGORIES:${contact.categories.map(escapeText).join(',')}`);
   if (contact.private) lines.push('CLASS:PRIVATE');
   for (const line of contact.extra) {
-    if (!VCARD_ANCHORED.has(propertyName(line))) lines.push(line);
+    const name = propertyName(line);
+    if (VCARD_ANCHORED.has(name) || name === 'VERSION') continue;
+    lines.push(v4 ? extraLine4(line) : line);
   }
   lines.push('END:VCARD');
   return joinFolded(lines);

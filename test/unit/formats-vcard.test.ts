@@ -190,9 +190,59 @@ describe('vCard versions and leftovers', () => {
       UID,
     );
     expect(c.extra).toEqual([
+      'VERSION:4.0',
       'PHOTO;ENCODING=b;TYPE=JPEG:AAAA',
       'LOGO;VALUE=uri:https://example.com/logo.png',
     ]);
+    // …and back for 4.0, since the card is written back as 4.0.
+    const lines = logicalLines(serializeVCard(c));
+    expect(lines).toContain('PHOTO:data:image/jpeg;base64,AAAA');
+    expect(lines).toContain('LOGO:https://example.com/logo.png');
+  });
+
+  it('writes a card read as 4.0 back as 4.0, after an edit too, with its 4.0-only properties valid there', () => {
+    const group = [
+      'BEGIN:VCARD',
+      'VERSION:4.0',
+      'UID:grp4',
+      'KIND:group',
+      'FN:Partners',
+      'MEMBER:urn:uuid:b',
+      'MEMBER:urn:uuid:a',
+      'GENDER:F',
+      'ANNIVERSARY:20150612',
+      'BDAY:--0415',
+      'EMAIL;TYPE=work;PREF=1:partners@example.com',
+      'TEL;VALUE=uri;TYPE=cell:tel:+39-02-555-0142',
+      'END:VCARD',
+    ].join('\r\n');
+    const read = contactCodec.parse(group, UID);
+    const edited = contactCodec.fromFields(read.uid, { ...contactCodec.fields(read), title: 'Board' });
+    const written = contactCodec.serialize(edited);
+    const lines = logicalLines(written);
+    expect(lines[1]).toBe('VERSION:4.0');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'KIND:group',
+        'MEMBER:urn:uuid:b',
+        'MEMBER:urn:uuid:a',
+        'GENDER:F',
+        'ANNIVERSARY:20150612',
+        'BDAY:--0415',
+        'EMAIL;TYPE=work;PREF=1:partners@example.com',
+        'TITLE:Board',
+      ]),
+    );
+    expect(lines.filter((l) => l.startsWith('VERSION'))).toHaveLength(1);
+    expect(written).not.toMatch(/TYPE=[^:;]*pref/i);
+    // Read again, it is the same card: no rewrite on the next sync.
+    const again = contactCodec.parse(written, UID);
+    expect(contactCodec.fields(again)).toEqual(contactCodec.fields(edited));
+    expect(contactCodec.serialize(again)).toBe(written);
+    // A card read as 3.0 stays 3.0.
+    expect(logicalLines(contactCodec.serialize(contactCodec.parse(card('FN:Jo'), UID)))[1]).toBe(
+      'VERSION:3.0',
+    );
   });
 
   it('gives the same hash for the same card in 3.0 and 4.0 syntax', () => {
