@@ -2,6 +2,7 @@ import type { ItemCodec } from '../domain/codec.js';
 import { errorMessage, isLiaisonError } from '../domain/errors.js';
 import type { Fields } from '../domain/fields.js';
 import type { CollectionKind, Etag, FirmItemId, Href, Uid, UserId } from '../domain/ids.js';
+import { fallbackUid } from '../formats/fallback-uid.js';
 import type { MailboxCollection } from '../mailbox/port.js';
 import type { Op } from './plan-types.js';
 import type { FirmSyncStore, ItemCommit, JournalEntry } from './ports.js';
@@ -334,7 +335,7 @@ async function restoreFromMailbox<T extends { readonly uid: Uid }>(
   const { codec } = ctx;
   for await (const got of ctx.mailbox.read([op.href])) {
     if (!('text' in got)) break;
-    const item = codec.parse(got.text, op.uid ?? (`liaison-${op.href}` as Uid));
+    const item = codec.parse(got.text, op.uid ?? fallbackUid(op.href));
     const fields = codec.fields(item);
     const hash = codec.hash(fields);
     return {

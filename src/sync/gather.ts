@@ -9,6 +9,7 @@ import {
   type Uid,
   type UserId,
 } from '../domain/ids.js';
+import { fallbackUid } from '../formats/fallback-uid.js';
 import type { ChangeSet, ItemRef, MailboxCollection } from '../mailbox/port.js';
 import type { FirmView, MailboxView } from './plan-types.js';
 import type { FirmDelta, FirmItem, FirmSyncStore, StatusEntry } from './ports.js';
@@ -290,9 +291,4 @@ export async function* readViews<T extends { readonly uid: Uid }>(
     }
     yield view;
   }
-}
-
-/** A stable UID for an item that has none: derived from where it lives. */
-function fallbackUid(href: Href): Uid {
-  return `liaison-${href.replace(/\.(vcf|ics)$/i, '')}` as Uid;
 }
