@@ -181,12 +181,13 @@ async function tokenAfterWrites(
   return ours ? after.token : token;
 }
 
-/** True when a sync found nothing to carry either way (it may still have refreshed etags). */
+/**
+ * True when a sync found nothing to carry either way (it may still have refreshed etags).
+ * Quarantined items do not count: they stay reported with the outcome, and in `status`.
+ */
 function nothingDone(r: CollectionReport): boolean {
   const zero = (t: CollectionReport['toFirm']) => t.created + t.updated + t.deleted === 0;
-  return (
-    zero(r.toFirm) && zero(r.toMailbox) && r.conflicts === 0 && r.quarantined.length === 0 && r.deferred === 0
-  );
+  return zero(r.toFirm) && zero(r.toMailbox) && r.conflicts === 0 && r.deferred === 0;
 }
 
 /**
