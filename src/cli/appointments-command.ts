@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { type Appointment, emptyAppointment } from '../domain/appointment.js';
+import { type Appointment, type DateTimeValue, emptyAppointment } from '../domain/appointment.js';
 import { LiaisonError } from '../domain/errors.js';
 import { asFirmItemId, asUid } from '../domain/ids.js';
 import { isDate } from '../formats/date-values.js';
@@ -9,7 +9,7 @@ import { moveAppointment, seriesMoveProblem, shiftLike } from '../formats/series
 import { userIdOf } from './contacts-command.js';
 import { withApp } from './context.js';
 import { parseWhen } from './item-flags.js';
-import { printJson, printTable, say } from './output.js';
+import { printFields, printJson, printTable, say } from './output.js';
 
 interface AppointmentFlags {
   summary?: string;
@@ -30,7 +30,10 @@ function appointmentOptions(cmd: Command): Command {
       '--start <iso>',
       'start: YYYY-MM-DD (all day) or YYYY-MM-DDTHH:MM[Z|±HH:MM]; without Z, offset or --tz a local ("floating") time, or on edit the zone the appointment has. Moving a repeating appointment moves its cancelled and changed occurrences with it (to another day: a weekly rule on its weekday follows, other rules that name days need --rrule); without --end it keeps its length',
     )
-    .option('--end <iso>', 'end, same forms as --start')
+    .option(
+      '--end <iso>',
+      'end, same forms as --start; for an all-day appointment its last day (2027-04-01 to 2027-04-03 is three days)',
+    )
     .option('--tz <zone>', 'IANA time zone of --start/--end (e.g. Europe/London)')
     .option('--rrule <rule>', 'recurrence rule, e.g. FREQ=WEEKLY;BYDAY=MO')
     .option('--location <text>', 'location')
@@ -55,7 +58,11 @@ function patchOf(opts: AppointmentFlags, current?: Appointment): Partial<Omit<Ap
     opts.tz ??
     (opts.start === undefined && opts.end === undefined ? undefined : current?.start.tzid || undefined);
   if (opts.start !== undefined) patch.start = parseWhen(opts.start, tz, '--start');
-  if (opts.end !== undefined) patch.end = parseWhen(opts.end, tz, '--end');
+  if (opts.end !== undefined) {
+    const end = parseWhen(opts.end, tz, '--end');
+    // iCalendar's DTEND of an all-day event is the day after its last (RFC 5545 §3.6.1).
+    patch.end = isDate(end) ? { ...end, value: dayAfter(end.value) } : end;
+  }
   if (
     current &&
     patch.start &&
@@ -73,7 +80,8 @@ function patchOf(opts: AppointmentFlags, current?: Appointment): Partial<Omit<Ap
     if (end && /^\d{4}-\d{2}-\d{2}$/.test(end.value) !== patch.allDay) {
       throw new LiaisonError('Usage', '--start and --end must both be dates (all day) or both date-times');
     }
-    if (end && end.tzid === start.tzid && end.value < start.value) {
+    const endsBefore = isDate(start) ? end && end.value <= start.value : end && end.value < start.value;
+    if (end && end.tzid === start.tzid && endsBefore) {
       throw new LiaisonError('Usage', '--end is before --start');
     }
   }
@@ -96,6 +104,26 @@ function patchOf(opts: AppointmentFlags, current?: Appointment): Partial<Omit<Ap
 
 const when = (a: Appointment) => `${a.start.value}${a.start.tzid ? ` ${a.start.tzid}` : ''}`;
 
+/** The end as a person reads it: for an all-day appointment its last day, not the day after. */
+const endText = (a: Appointment) => {
+  if (a.end === null) return '';
+  return isDate(a.end) ? dayBefore(a.end.value) : `${a.end.value}${a.end.tzid ? ` ${a.end.tzid}` : ''}`;
+};
+
+/** YYYY-MM-DD one day later / earlier. */
+function dayAfter(date: string): string {
+  return shiftDate(date, 1);
+}
+
+function dayBefore(date: string): string {
+  return shiftDate(date, -1);
+}
+
+function shiftDate(date: string, days: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
 export function registerAppointments(program: Command): void {
   const appointments = program.command('appointments').description("a user's calendar in the firm database");
 
@@ -111,9 +139,70 @@ export function registerAppointments(program: Command): void {
         else {
           printTable(
             ['ID', 'START', 'END', 'SUMMARY', 'REPEATS'],
-            list.map((r) => [r.id, when(r.item), r.item.end?.value ?? '', r.item.summary, r.item.rrule]),
+            list.map((r) => [r.id, when(r.item), endText(r.item), r.item.summary, r.item.rrule]),
           );
         }
+      });
+    });
+
+  appointments
+    .command('show')
+    .description('show every field of an appointment, its exceptions included')
+    .argument('<id>', 'appointment id')
+    .option('--json', 'print JSON only')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const found = await app.repos.appointments.get(asFirmItemId(id));
+        if (!found) throw new LiaisonError('Usage', `no appointment ${id}`);
+        const a = found.item;
+        if (opts.json) {
+          printJson({ id, ...a, updatedAt: found.updatedAt });
+          return;
+        }
+        const dates = (values: readonly DateTimeValue[]) =>
+          values.map((v) => `${v.value}${v.tzid ? ` ${v.tzid}` : ''}`).join('\n');
+        printFields([
+          ['ID', id],
+          ['UID', a.uid],
+          ['Summary', a.summary],
+          ['Start', when(a)],
+          [a.allDay ? 'Last day' : 'End', endText(a)],
+          ['All day', a.allDay ? 'yes' : 'no'],
+          ['Repeats', a.rrule],
+          ['Cancelled', dates(a.exdates)],
+          ['Added', dates(a.rdates)],
+          [
+            'Changed',
+            a.overrides
+              .map((o) => {
+                const summary = /^SUMMARY:(.*)$/m.exec(o.component)?.[1];
+                const start = /^DTSTART[^:]*:(.*)$/m.exec(o.component)?.[1];
+                const cancelled = /^STATUS:CANCELLED$/m.test(o.component);
+                const what = cancelled
+                  ? 'cancelled'
+                  : [start && `starts ${start}`, summary && `"${summary}"`].filter(Boolean).join(', ');
+                return `${o.recurrenceId.value}${o.recurrenceId.tzid ? ` ${o.recurrenceId.tzid}` : ''}: ${what || 'changed'}`;
+              })
+              .join('\n'),
+          ],
+          ['Location', a.location],
+          ['Description', a.description],
+          ['Organizer', a.organizer],
+          [
+            'Attendees',
+            a.attendees
+              .map(
+                (at) =>
+                  `${at.name ? `${at.name} ` : ''}<${at.email.replace(/^mailto:/i, '')}>${at.partstat ? ` ${at.partstat.toLowerCase()}` : ''}`,
+              )
+              .join('\n'),
+          ],
+          ['Categories', a.categories.join(', ')],
+          ['Privacy', a.privacy],
+          ['Reminders', a.alarms.length > 0 ? String(a.alarms.length) : ''],
+          ['Other', a.extra.join('\n')],
+          ['Updated', found.updatedAt],
+        ]);
       });
     });
 

@@ -6,7 +6,7 @@ import { asFirmItemId, asUid } from '../domain/ids.js';
 import type { App } from '../main.js';
 import { collect, withApp } from './context.js';
 import { type ContactFlags, contactPatch } from './item-flags.js';
-import { printJson, printTable, say } from './output.js';
+import { printFields, printJson, printTable, say } from './output.js';
 
 function contactOptions(cmd: Command): Command {
   return cmd
@@ -55,6 +55,59 @@ export function registerContacts(program: Command): void {
             ]),
           );
         }
+      });
+    });
+
+  contacts
+    .command('show')
+    .description('show every field of a contact')
+    .argument('<id>', 'contact id')
+    .option('--json', 'print JSON only')
+    .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const found = await app.repos.contacts.get(asFirmItemId(id));
+        if (!found) throw new LiaisonError('Usage', `no contact ${id}`);
+        const c = found.item;
+        if (opts.json) {
+          printJson({ id, ...c, updatedAt: found.updatedAt });
+          return;
+        }
+        const typed = (values: readonly { types: readonly string[]; value: string }[]) =>
+          values.map((v) => `${v.value}${v.types.length > 0 ? ` (${v.types.join(', ')})` : ''}`).join('\n');
+        const n = c.name;
+        printFields([
+          ['ID', id],
+          ['UID', c.uid],
+          ['Name', describe(c)],
+          [
+            'Name parts',
+            [n.prefix, n.given, n.additional, n.family, n.suffix].some(Boolean)
+              ? `prefix "${n.prefix}", given "${n.given}", additional "${n.additional}", family "${n.family}", suffix "${n.suffix}"`
+              : '',
+          ],
+          ['Nickname', c.nickname],
+          ['Organization', c.organization],
+          ['Department', c.department],
+          ['Title', c.title],
+          ['E-mail', typed(c.emails)],
+          ['Phone', typed(c.phones)],
+          [
+            'Address',
+            c.addresses
+              .map(
+                (a) =>
+                  `${[a.poBox, a.extended, a.street, a.locality, a.region, a.postalCode, a.country].filter(Boolean).join(', ')}${a.types.length > 0 ? ` (${a.types.join(', ')})` : ''}`,
+              )
+              .join('\n'),
+          ],
+          ['Web', typed(c.urls)],
+          ['Birthday', c.birthday],
+          ['Note', c.note],
+          ['Categories', c.categories.join(', ')],
+          ['Private', c.private ? 'yes' : 'no'],
+          ['Other', c.extra.join('\n')],
+          ['Updated', found.updatedAt],
+        ]);
       });
     });
 

@@ -21,3 +21,16 @@ export function printTable(headers: readonly string[], rows: readonly (readonly 
 export function say(text: string): void {
   process.stdout.write(`${text}\n`);
 }
+
+/** Prints labelled values, one per line, labels aligned; empty values are left out. */
+export function printFields(rows: readonly (readonly [string, string])[]): void {
+  const shown = rows.filter(([, value]) => value !== '');
+  const width = Math.max(...shown.map(([label]) => label.length));
+  const text = shown.map(([label, value]) =>
+    value
+      .split('\n')
+      .map((line, i) => `${(i === 0 ? `${label}:` : '').padEnd(width + 2)}${line}`)
+      .join('\n'),
+  );
+  process.stdout.write(`${text.join('\n')}\n`);
+}

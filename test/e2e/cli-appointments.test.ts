@@ -153,3 +153,72 @@ describe('liaison appointments edit on a recurring appointment', () => {
     expect((await liaison(edit, env)).code).toBe(0);
   });
 });
+
+describe('liaison appointments show, and all-day appointments', () => {
+  it('shows every field of a series, its cancelled and changed occurrences included', async () => {
+    const list = await liaisonJson<{ id: string; uid: string }[]>(
+      ['appointments', 'list', '--user', 'alice'],
+      env,
+    );
+    const weekly = list.json.find((a) => a.uid === 'weekly-team')!;
+    const shown = await liaison(['appointments', 'show', weekly.id], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^Summary: +Team meeting$/m);
+    expect(shown.stdout).toMatch(/^Repeats: +FREQ=WEEKLY;.*BYDAY=TU/m);
+    expect(shown.stdout).toMatch(
+      /^Cancelled: +2026-11-17T10:00:00 Europe\/Berlin\n +2026-12-01T10:00:00 Europe\/Berlin$/m,
+    );
+    expect(shown.stdout).toMatch(
+      /^Changed: +2026-11-24T10:00:00 Europe\/Berlin: starts 20261123T160000, "Team meeting \(afternoon\)"$/m,
+    );
+    const json = await liaisonJson<{ id: string; uid: string; exdates: unknown[] }>(
+      ['appointments', 'show', weekly.id, '--json'],
+      env,
+    );
+    expect(json.json).toMatchObject({ id: weekly.id, uid: 'weekly-team' });
+    expect(json.json.exdates).toHaveLength(2);
+    expect((await liaison(['appointments', 'show', 'nosuch'], env)).code).toBe(2);
+  });
+
+  it('takes --end of an all-day appointment as its last day, and lists it so', async () => {
+    const add = await liaisonJson<{ id: string; end: { value: string } }>(
+      [
+        'appointments',
+        'add',
+        '--user',
+        'alice',
+        '--summary',
+        'Conference',
+        '--start',
+        '2026-12-22',
+        '--end',
+        '2026-12-24',
+        '--json',
+      ],
+      env,
+    );
+    expect(add.code).toBe(0);
+    // iCalendar's DTEND is the day after the last.
+    expect(add.json.end.value).toBe('2026-12-25');
+    const list = await liaison(['appointments', 'list', '--user', 'alice'], env);
+    expect(list.stdout).toMatch(new RegExp(`${add.json.id}\\s+2026-12-22\\s+2026-12-24\\s+Conference`));
+    const oneDay = [
+      'appointments',
+      'add',
+      '--user',
+      'alice',
+      '--summary',
+      'Holiday',
+      '--start',
+      '2026-12-26',
+    ];
+    expect((await liaison([...oneDay, '--end', '2026-12-26'], env)).code).toBe(0);
+    expect((await liaison([...oneDay, '--end', '2026-12-25'], env)).code).toBe(2);
+    expect((await sync('express')).code).toBe(0);
+    const written = readdirSync(calendarDir)
+      .map((f) => readFileSync(join(calendarDir, f), 'utf8'))
+      .find((t) => t.includes('SUMMARY:Conference'))!;
+    expect(written).toContain('DTSTART;VALUE=DATE:20261222');
+    expect(written).toContain('DTEND;VALUE=DATE:20261225');
+  });
+});

@@ -224,6 +224,23 @@ describe('liaison CLI on vdir mailboxes', () => {
     expect(onDisk).toContain('CATEGORIES:Golf');
   });
 
+  it('shows every field of a contact', async () => {
+    const bob = await byName('Bob Baker');
+    const shown = await liaison(['contacts', 'show', bob!.id], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^Name: +Bob Baker$/m);
+    expect(shown.stdout).toMatch(/^Title: +Partner$/m);
+    expect(shown.stdout).toMatch(/^E-mail: +bob@baker\.example/m);
+    expect(shown.stdout).toMatch(/^Note: +firm note$/m);
+    expect(shown.stdout).toMatch(/^Categories: +Golf$/m);
+    const json = await liaisonJson<{ id: string; title: string }>(
+      ['contacts', 'show', bob!.id, '--json'],
+      env,
+    );
+    expect(json.json).toMatchObject({ id: bob!.id, title: 'Partner' });
+    expect((await liaison(['contacts', 'show', 'nosuch'], env)).code).toBe(2);
+  });
+
   it('express catches deletions both ways', async () => {
     unlinkSync(join(contactsDir, fileOf('UID:carol-1')!));
     let r = await sync('express', 'contacts');
