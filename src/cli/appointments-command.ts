@@ -57,9 +57,11 @@ function patchOf(opts: AppointmentFlags, current?: Appointment): Partial<Omit<Ap
   const tz =
     opts.tz ??
     (opts.start === undefined && opts.end === undefined ? undefined : current?.start.tzid || undefined);
-  if (opts.start !== undefined) patch.start = parseWhen(opts.start, tz, '--start');
+  // Without --tz the appointment's own zone applies, whatever its name: its VTIMEZONE defines it.
+  const ownZone = opts.tz === undefined;
+  if (opts.start !== undefined) patch.start = parseWhen(opts.start, tz, '--start', ownZone);
   if (opts.end !== undefined) {
-    const end = parseWhen(opts.end, tz, '--end');
+    const end = parseWhen(opts.end, tz, '--end', ownZone);
     // iCalendar's DTEND of an all-day event is the day after its last (RFC 5545 §3.6.1).
     patch.end = isDate(end) ? { ...end, value: dayAfter(end.value) } : end;
   }

@@ -40,7 +40,13 @@ export function contactPatch(flags: ContactFlags, current?: Contact): Partial<Om
  * `YYYY-MM-DD` is all-day; with `--tz ZONE` a local time in that IANA zone; with `Z` or an
  * offset a UTC time; otherwise a floating time (the same clock time in every zone).
  */
-export function parseWhen(text: string, tz: string | undefined, flag: string): DateTimeValue {
+export function parseWhen(
+  text: string,
+  tz: string | undefined,
+  flag: string,
+  /** `tz` is the appointment's own zone: defined by its VTIMEZONE when not an IANA name (Outlook's "W. Europe Standard Time"). */
+  ownZone = false,
+): DateTimeValue {
   const bad = (why: string) => new LiaisonError('Usage', `${flag} ${text}: ${why}`);
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
   if (!m) return fail(bad('not an ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)'));
@@ -67,6 +73,7 @@ export function parseWhen(text: string, tz: string | undefined, flag: string): D
     return { value: `${instant.toISOString().slice(0, 19)}Z`, tzid: '' };
   }
   if (tz) {
+    if (ownZone) return { value: local, tzid: tz };
     try {
       new Intl.DateTimeFormat('en', { timeZone: tz });
     } catch {

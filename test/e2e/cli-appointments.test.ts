@@ -222,3 +222,33 @@ describe('liaison appointments show, and all-day appointments', () => {
     expect(written).toContain('DTEND;VALUE=DATE:20261225');
   });
 });
+
+describe('liaison appointments edit on an appointment in a zone of its own', () => {
+  it("moves it in its own zone (Outlook's W. Europe Standard Time) when no --tz is given", async () => {
+    const outlook = readFileSync(
+      new URL('../fixtures/ical/outlook-windows-zone.ics', import.meta.url),
+      'utf8',
+    ).replace(/20240715/g, '20261215');
+    writeFileSync(join(calendarDir, 'outlook.ics'), outlook);
+    expect((await sync('express')).code).toBe(0);
+    const list = await liaisonJson<{ id: string; summary: string }[]>(
+      ['appointments', 'list', '--user', 'alice'],
+      env,
+    );
+    const meeting = list.json.find((a) => a.summary === 'Mandantentermin')!;
+    const edit = await liaison(['appointments', 'edit', meeting.id, '--start', '2026-12-16T09:00'], env);
+    expect(edit.code, edit.stderr).toBe(0);
+    expect((await sync('express')).code).toBe(0);
+    const written = parseEvent(readFileSync(join(calendarDir, 'outlook.ics'), 'utf8'), UID);
+    expect(written.start).toEqual({ value: '2026-12-16T09:00:00', tzid: 'W. Europe Standard Time' });
+    expect(written.end).toEqual({ value: '2026-12-16T10:30:00', tzid: 'W. Europe Standard Time' });
+    expect(readFileSync(join(calendarDir, 'outlook.ics'), 'utf8')).toContain('TZID:W. Europe Standard Time');
+    // A zone given with --tz must still be an IANA one.
+    const bad = await liaison(
+      ['appointments', 'edit', meeting.id, '--start', '2026-12-16T09:00', '--tz', 'Mars/Olympus'],
+      env,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--tz Mars/Olympus is not an IANA time zone');
+  });
+});
