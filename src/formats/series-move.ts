@@ -8,8 +8,10 @@
  */
 import ICAL from 'ical.js';
 import type { Appointment, DateTimeValue } from '../domain/appointment.js';
+import { valueStart } from './content-lines.js';
 import { dateTimeLine, fromIcalTime, isDate, toIcalTime } from './date-values.js';
 import { parseEvent, serializeEvent } from './icalendar.js';
+import { encodeParamValue } from './text-values.js';
 import { resolveZone } from './timezones.js';
 
 const DAY = 86_400_000;
@@ -61,6 +63,7 @@ export function moveAppointment(
     rrule: options.ruleGiven ? a.rrule : movedWeekday(movedUntil(a, shift), a.start, start, a.timezones),
     rdates: a.rdates.map(shift),
     exdates: a.exdates.map(shift),
+    extra: a.extra.map((line) => movedPeriods(line, shift)),
     overrides: a.overrides.map((o) => {
       const recurrenceId = shift(o.recurrenceId);
       return { recurrenceId, component: withLine(o.component, 'RECURRENCE-ID', recurrenceId) };
@@ -168,11 +171,69 @@ function written(at: number, like: DateTimeValue): DateTimeValue {
   return like.value.endsWith('Z') ? { value: `${value}Z`, tzid: '' } : { value, tzid: like.tzid };
 }
 
-/** The component text with its (top-level) property `name` written anew for `v`. */
+/**
+ * The component text with its (top-level) property `name` written anew for `v`; parameters
+ * other than the value's own (TZID, VALUE) stay, such as RECURRENCE-ID's RANGE=THISANDFUTURE,
+ * without which an override of "this and all following" would cancel one occurrence only.
+ */
 function withLine(component: string, name: string, v: DateTimeValue): string {
   const line = dateTimeLine(name, v);
   return component
     .split('\r\n')
-    .map((l) => (l.startsWith(`${name};`) || l.startsWith(`${name}:`) ? line : l))
+    .map((l) => {
+      if (!l.startsWith(`${name};`) && !l.startsWith(`${name}:`)) return l;
+      const kept = paramsOf(l).filter((p) => !/^(TZID|VALUE)=/i.test(p));
+      return kept.length === 0 ? line : `${name};${kept.join(';')}${line.slice(name.length)}`;
+    })
     .join('\r\n');
+}
+
+/** The parameters of a content line (`NAME=value` texts), quoted values kept whole. */
+function paramsOf(line: string): string[] {
+  const head = line.slice(0, valueStart(line));
+  return (head.match(/;[^;"]*(?:"[^"]*"[^;"]*)*/g) ?? []).map((p) => p.slice(1));
+}
+
+/**
+ * An RDATE of periods (RFC 5545 §3.8.5.2), which `extra` holds since a DateTimeValue
+ * cannot, with each period's start (and an end given as a time) moved by `shift`. Any
+ * other line is returned as it is.
+ */
+function movedPeriods(line: string, shift: (v: DateTimeValue) => DateTimeValue): string {
+  if (!/^RDATE;/i.test(line)) return line;
+  const params = paramsOf(line);
+  if (!params.some((p) => /^VALUE=PERIOD$/i.test(p))) return line;
+  const tzid =
+    params
+      .find((p) => /^TZID=/i.test(p))
+      ?.slice(5)
+      .replace(/^"|"$/g, '') ?? '';
+  const value = (basic: string): DateTimeValue => {
+    const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)$/.exec(basic);
+    if (!m) throw new Error(`not a DATE-TIME: ${basic}`);
+    return { value: `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7]}`, tzid: m[7] ? '' : tzid };
+  };
+  let zone = tzid;
+  let periods: string[];
+  try {
+    periods = line
+      .slice(valueStart(line) + 1)
+      .split(',')
+      .map((period) => {
+        const [from = '', to = ''] = period.split('/');
+        const start = shift(value(from));
+        zone = start.tzid;
+        const end = /^[+-]?P/i.test(to) ? to : basicOf(shift(value(to)));
+        return `${basicOf(start)}/${end}`;
+      });
+  } catch {
+    return line;
+  }
+  const others = params.filter((p) => !/^TZID=/i.test(p));
+  const head = ['RDATE', ...others, ...(zone === '' ? [] : [`TZID=${encodeParamValue(zone)}`])].join(';');
+  return `${head}:${periods.join(',')}`;
+}
+
+function basicOf(v: DateTimeValue): string {
+  return v.value.replace(/[-:]/g, '');
 }

@@ -193,3 +193,35 @@ describe('moving an appointment', () => {
     expect(moveAppointment(before, before.start, before.end)).toEqual(before);
   });
 });
+
+describe('moving a series with periods and ranges', () => {
+  const SERIES = lines(
+    'BEGIN:VEVENT',
+    'UID:weekly-2',
+    'DTSTAMP:20261101T000000Z',
+    'DTSTART:20270105T100000Z',
+    'DTEND:20270105T110000Z',
+    'RRULE:FREQ=WEEKLY;COUNT=6',
+    'RDATE;VALUE=PERIOD:20270120T150000Z/20270120T160000Z,20270122T150000Z/PT2H',
+    'SUMMARY:Weekly',
+    'END:VEVENT',
+    'BEGIN:VEVENT',
+    'UID:weekly-2',
+    'DTSTAMP:20261101T000000Z',
+    'RECURRENCE-ID;RANGE=THISANDFUTURE:20270126T100000Z',
+    'DTSTART:20270126T100000Z',
+    'DTEND:20270126T110000Z',
+    'STATUS:CANCELLED',
+    'SUMMARY:Weekly',
+    'END:VEVENT',
+  );
+
+  it('keeps RANGE=THISANDFUTURE on the moved RECURRENCE-ID, and moves RDATE periods along', () => {
+    const a = parseEvent(SERIES, UID);
+    const moved = moveAppointment(a, { value: '2027-01-06T10:00:00Z', tzid: '' }, null);
+    const text = serializeEvent(moved).replace(/\r\n /g, '');
+    expect(text).toContain('RECURRENCE-ID;RANGE=THISANDFUTURE:20270127T100000Z');
+    expect(text).toContain('RDATE;VALUE=PERIOD:20270121T150000Z/20270121T160000Z,20270123T150000Z/PT2H');
+    expect(text).not.toContain('20270120T150000Z');
+  });
+});
