@@ -31,6 +31,16 @@ export interface ItemCodec<T extends { readonly uid: Uid }> {
    * that replaces it.
    */
   keepFromStored?(written: string, stored: string): string;
+  /**
+   * Where set, a change on one side that renames what the other side's fields refer to
+   * (an appointment moved in time renames its occurrences) is applied to the base and the
+   * other side before the three-way merge.
+   */
+  alignForMerge?(
+    base: Fields,
+    firm: Fields,
+    mailbox: Fields,
+  ): { base: Fields; firm: Fields; mailbox: Fields };
   /** Content hash of normalized fields; equal content gives an equal hash. */
   hash(fields: Fields): string;
   /** Private items (vCard CLASS:PRIVATE, VEVENT CLASS:PRIVATE/CONFIDENTIAL, the firm's private flag). */

@@ -1,6 +1,7 @@
 import type { Appointment } from '../domain/appointment.js';
 import type { ItemCodec } from '../domain/codec.js';
 import { appointmentFields, appointmentFromFields } from './appointment-fields.js';
+import { alignMoves } from './appointment-moves.js';
 import { contentHash } from './content-hash.js';
 import { instantOf } from './date-values.js';
 import { keepStoredRevision } from './event-revision.js';
@@ -29,6 +30,7 @@ export const appointmentCodec: ItemCodec<Appointment> = {
   fields: appointmentFields,
   fromFields: appointmentFromFields,
   keepFromStored: keepStoredRevision,
+  alignForMerge: alignMoves,
   hash: contentHash,
   // CONFIDENTIAL is stricter than PRIVATE (RFC 5545 §3.8.1.3), so it is kept private too.
   isPrivate: (a) => a.privacy === 'PRIVATE' || a.privacy === 'CONFIDENTIAL',

@@ -203,7 +203,10 @@ function resolveConflict<T extends { readonly uid: Uid }>(
   input: PlanInput<T>,
 ): MergeResult {
   const { policy } = input.options;
-  if (policy === 'merge') return mergeThreeWay(base, firm, mailbox, input.options.winner, input.setFields);
+  if (policy === 'merge') {
+    const sides = input.codec.alignForMerge?.(base, firm, mailbox) ?? { base, firm, mailbox };
+    return mergeThreeWay(sides.base, sides.firm, sides.mailbox, input.options.winner, input.setFields);
+  }
   // A whole-item policy: the loser's differing fields are still reported for the journal.
   const winner = policy === 'firm-wins' ? 'firm' : 'mailbox';
   const all = mergeThreeWay(base, firm, mailbox, winner, new Set());

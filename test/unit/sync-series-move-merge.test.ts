@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import type { Appointment } from '../../src/domain/appointment.js';
+import { asHref, asUid, asUserId } from '../../src/domain/ids.js';
+import { appointmentCodec } from '../../src/formats/appointment-codec.js';
+import { moveAppointment } from '../../src/formats/series-move.js';
+import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
+import { syncCollection } from '../../src/sync/collection-sync.js';
+import { emptyReport } from '../../src/sync/report.js';
+import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
+import { MemoryFirmStore, MemoryHeldStore } from '../support/memory-firm-store.js';
+
+const calendar = (...lines: string[]) =>
+  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
+
+const MASTER = [
+  'UID:move-vs-cancel',
+  'DTSTAMP:20261201T000000Z',
+  'DTSTART;TZID=Europe/London:20270104T090000',
+  'DTEND;TZID=Europe/London:20270104T100000',
+  'RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=8',
+  'SUMMARY:Move vs cancel',
+];
+
+describe('a series moved in the firm database while a phone cancels and moves occurrences', () => {
+  it('carries the phone’s exceptions along with the move: none is lost, none shows twice', async () => {
+    const server = new MemoryMailboxServer();
+    await server.ensureMailbox('acct');
+    server.put('acct', 'calendar', 'series.ics', calendar('BEGIN:VEVENT', ...MASTER, 'END:VEVENT'));
+    const firm = new MemoryFirmStore<Appointment>();
+    const target = { user: asUserId('u'), login: 'ann', kind: 'calendar' as const, runId: 'r' };
+    const deps = {
+      codec: appointmentCodec,
+      firm,
+      held: new MemoryHeldStore(),
+      mailbox: server.open('acct'),
+      now: () => new Date('2026-12-01T00:00:00Z'),
+    };
+    const sync = async () => {
+      const report = emptyReport('ann', 'calendar', false);
+      await syncCollection(target, deps, { ...DEFAULT_SETTINGS, mode: 'express', windowDays: null }, report);
+      return report;
+    };
+    await sync();
+
+    // The phone cancels 18 January and moves 25 January to 13:00…
+    server.put(
+      'acct',
+      'calendar',
+      'series.ics',
+      calendar(
+        'BEGIN:VEVENT',
+        ...MASTER,
+        'EXDATE;TZID=Europe/London:20270118T090000',
+        'END:VEVENT',
+        'BEGIN:VEVENT',
+        'UID:move-vs-cancel',
+        'DTSTAMP:20261201T000000Z',
+        'RECURRENCE-ID;TZID=Europe/London:20270125T090000',
+        'DTSTART;TZID=Europe/London:20270125T130000',
+        'DTEND;TZID=Europe/London:20270125T140000',
+        'SUMMARY:Phone-moved occurrence',
+        'END:VEVENT',
+      ),
+    );
+    // …while the firm moves the series from 09:00 to 11:00, as `appointments edit --start` does.
+    const [id, series] = [...firm.items.entries()][0]!;
+    firm.userPut(
+      id,
+      moveAppointment(
+        series,
+        { value: '2027-01-04T11:00:00', tzid: 'Europe/London' },
+        { value: '2027-01-04T12:00:00', tzid: 'Europe/London' },
+      ),
+    );
+
+    const report = await sync();
+
+    expect(report.conflicts).toBe(1);
+    const written = appointmentCodec.parse(
+      server.items('acct', 'calendar').get(asHref('series.ics'))!,
+      asUid('x'),
+    );
+    expect(written.start).toEqual({ value: '2027-01-04T11:00:00', tzid: 'Europe/London' });
+    expect(written.exdates).toEqual([{ value: '2027-01-18T11:00:00', tzid: 'Europe/London' }]);
+    expect(written.overrides.map((o) => o.recurrenceId)).toEqual([
+      { value: '2027-01-25T11:00:00', tzid: 'Europe/London' },
+    ]);
+    expect(written.overrides[0]!.component).toContain('DTSTART;TZID=Europe/London:20270125T130000');
+    expect(firm.items.get(id)).toMatchObject({ exdates: written.exdates });
+    expect((await sync()).outcome).toBe('unchanged');
+  });
+});
