@@ -192,6 +192,8 @@ describe('liaison CLI on a Radicale server', () => {
       readdirSync(join(radicale.storage, 'collection-root', account)).filter((n) => !n.startsWith('.'));
     expect(visible('alice').sort()).toEqual(['calendar', 'contacts', 'liaison-sync-marker']);
     expect(visible(radicale.username).filter((n) => n.includes('capability-test'))).toEqual([]);
+    // The service account's own mailbox is never synced: the trial's calendar is gone again.
+    expect(visible(radicale.username)).not.toContain('liaison-sync-marker');
   });
 
   it('first sync carries items both ways and matches the same person instead of duplicating', async () => {

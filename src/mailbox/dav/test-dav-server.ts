@@ -20,8 +20,9 @@ import { propfindBody, proppatchBody } from './request-bodies.js';
  * header), and — by trying — VJOURNAL calendars and dead properties, which decide the
  * marker placement. An existing marker calendar means placement `collection` without a
  * trial. Otherwise the VJOURNAL trial makes the marker calendar where the first sync would
- * (`makeJournalCalendar`), puts a throwaway note in it and deletes the note; the calendar
- * stays when it took the note, because the sync would make it anyway and a Cyrus admin
+ * (`makeJournalCalendar`), puts a throwaway note in it and deletes the note; in a user's
+ * mailbox the calendar stays when it took the note, because the sync would make it anyway
+ * (in the service account's own, never synced, it goes) and a Cyrus admin
  * cannot delete a collection in a user's home: its DELETE answers 200 while only
  * withdrawing the admin's own access (the collection stays, the admin then gets 403). The
  * property trial sets a throwaway dead property and removes it.
@@ -68,7 +69,9 @@ export async function testDavServer(
 
     const home = mailbox.homes.calendar;
     const vjournal =
-      home === null ? null : await journalCalendar(server, markerCollectionPath(home), examined);
+      home === null
+        ? null
+        : await journalCalendar(server, markerCollectionPath(home), examined, account !== undefined);
 
     const host = synced[0];
     let deadProperties: boolean | null = null;
@@ -119,7 +122,13 @@ export async function testDavServer(
  * note elsewhere in the mailbox (placement `item`) cannot make a server that refuses one
  * UID in two calendars (Cyrus, RFC 4791 §5.3.2.1) refuse the trial.
  */
-async function journalCalendar(server: DavMailboxServer, path: string, account: string): Promise<boolean> {
+async function journalCalendar(
+  server: DavMailboxServer,
+  path: string,
+  account: string,
+  /** A user's mailbox, whose first sync would make the calendar anyway; else the service account's own. */
+  synced: boolean,
+): Promise<boolean> {
   const { client } = server;
   const context = { user: account, collection: path };
   const existing = await client.multistatus(
@@ -147,6 +156,8 @@ async function journalCalendar(server: DavMailboxServer, path: string, account: 
     { ...context, href },
   );
   const taken = put.status >= 200 && put.status < 300;
-  await client.exchange('DELETE', taken ? href : path, {}, taken ? { ...context, href } : context);
+  // The service account's own mailbox is never synced: the calendar made for the trial goes.
+  const keep = taken && synced;
+  await client.exchange('DELETE', keep ? href : path, {}, keep ? { ...context, href } : context);
   return taken;
 }
