@@ -93,6 +93,9 @@ describe('DAV transport', () => {
     const started = Date.now();
     const e = await failure(client.propfind('/c/', 0, GETETAG, {}));
     expect(e.kind).toBe('RateLimited');
+    expect(e.message).toContain(
+      'answered 429: the server is rate limiting Liaison: retry later (the server asks to wait 60 min)',
+    );
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(server.requests).toHaveLength(1);
   });

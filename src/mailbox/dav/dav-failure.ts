@@ -35,6 +35,8 @@ export interface FailedRequest {
   readonly context: RequestContext;
   /** Whose login the request was made with, for a refused one (never the secret). */
   readonly login?: LoginOwner;
+  /** For a 429 or 503: how long the server asked to wait (Retry-After), in ms. */
+  readonly retryAfterMs?: number;
 }
 
 /** A login: its account name (none for a token), and the user it belongs to (none: the service account). */
@@ -133,7 +135,17 @@ export function statusError(
     );
   }
   const [kind, advice] = statusKind(status, preconditions.length > 0);
-  return requestError(kind, request, `${answered}: ${advice}`);
+  const wait =
+    request.retryAfterMs === undefined ? '' : ` (the server asks to wait ${waitText(request.retryAfterMs)})`;
+  return requestError(kind, request, `${answered}: ${advice}${wait}`);
+}
+
+/** A wait in words: seconds, minutes or hours. */
+function waitText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${Math.round(s / 3600)} h`;
 }
 
 /** What to check when the server refused a login: the service account's, or a user's own. */

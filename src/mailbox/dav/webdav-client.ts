@@ -21,6 +21,7 @@ import {
   parseMultistatus,
 } from './multistatus.js';
 import { propfindBody } from './request-bodies.js';
+import { retryAfterMs } from './retry-policy.js';
 import { childrenNamed, clark, DAV_NS, parseXmlDocument, type XmlName } from './xml-element.js';
 
 /** Largest error or small answer body read; the rest is discarded. */
@@ -212,7 +213,10 @@ export class WebDavClient {
     } else if (status >= 300 && xml && text.trim() !== '') {
       preconditions = parsePreconditions(text, response.url);
     }
-    return { status, request, header: response.header, preconditions, responses };
+    // A wait the server asked for and the run did not make (see DavTransport.send) is named.
+    const wait = status === 429 || status === 503 ? retryAfterMs(response.header('retry-after')) : undefined;
+    const failed = wait === undefined ? request : { ...request, retryAfterMs: wait };
+    return { status, request: failed, header: response.header, preconditions, responses };
   }
 
   /** A failure while reading an answer: invalid XML is InvalidData, a broken stream Unavailable. */
