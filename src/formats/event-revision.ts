@@ -14,32 +14,48 @@ import { joinFolded, propertyName, rawValue, unfoldLines } from './content-lines
 /** Kept from the stored copy; a higher stored SEQUENCE also replaces a lower written one. */
 const KEPT = ['SEQUENCE', 'CREATED'] as const;
 
-/** The kept lines of each VEVENT of `text`, by the value of its RECURRENCE-ID ('' for the master). */
-function keptLines(text: string): Map<string, Map<string, string>> {
-  const out = new Map<string, Map<string, string>>();
+/** One unfolded line of an iCalendar text, with the VEVENT (if any) it belongs to. */
+interface EventLine {
+  readonly line: string;
+  readonly name: string;
+  /** The RECURRENCE-ID value of the VEVENT it is in ('' for the master, so far); null outside one. */
+  readonly rid: string | null;
+  /** Whether this is the END of that VEVENT. */
+  readonly endsEvent: boolean;
+}
+
+/** The lines of `text`, each with its VEVENT; lines of components inside a VEVENT (VALARM) count as outside. */
+function* eventLines(text: string): Generator<EventLine> {
   let depth = 0;
-  let inEvent = false;
-  let rid = '';
-  let lines = new Map<string, string>();
+  let rid: string | null = null;
   for (const line of unfoldLines(text)) {
     const name = propertyName(line);
     if (name === 'BEGIN') {
       depth += 1;
-      if (rawValue(line).trim().toUpperCase() === 'VEVENT' && depth === 2) {
-        inEvent = true;
-        rid = '';
-        lines = new Map();
-      }
+      if (depth === 2 && rawValue(line).trim().toUpperCase() === 'VEVENT') rid = '';
+      yield { line, name, rid: depth === 2 ? rid : null, endsEvent: false };
     } else if (name === 'END') {
-      if (inEvent && depth === 2) {
-        out.set(rid, lines);
-        inEvent = false;
-      }
+      const endsEvent = depth === 2 && rid !== null;
+      yield { line, name, rid: depth === 2 ? rid : null, endsEvent };
+      if (endsEvent) rid = null;
       depth -= 1;
-    } else if (inEvent && depth === 2) {
-      if (name === 'RECURRENCE-ID') rid = rawValue(line).trim();
-      else if ((KEPT as readonly string[]).includes(name)) lines.set(name, line);
+    } else {
+      if (depth === 2 && rid !== null && name === 'RECURRENCE-ID') rid = rawValue(line).trim();
+      yield { line, name, rid: depth === 2 ? rid : null, endsEvent: false };
     }
+  }
+}
+
+/** The kept lines of each VEVENT of `text`, by the value of its RECURRENCE-ID ('' for the master). */
+function keptLines(text: string): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  let lines = new Map<string, string>();
+  for (const l of eventLines(text)) {
+    if (l.rid === null) continue;
+    if (l.endsEvent) {
+      out.set(l.rid, lines);
+      lines = new Map();
+    } else if ((KEPT as readonly string[]).includes(l.name)) lines.set(l.name, l.line);
   }
   return out;
 }
@@ -58,33 +74,18 @@ export function keepStoredRevision(written: string, stored: string): string {
   const kept = keptLines(stored);
   if ([...kept.values()].every((m) => m.size === 0)) return written;
   const out: string[] = [];
-  let depth = 0;
-  let inEvent = false;
-  let rid = '';
   let own = new Map<string, number>();
-  for (const line of unfoldLines(written)) {
-    const name = propertyName(line);
-    if (name === 'BEGIN') {
-      depth += 1;
-      if (rawValue(line).trim().toUpperCase() === 'VEVENT' && depth === 2) {
-        inEvent = true;
-        rid = '';
-        own = new Map();
-      }
-    } else if (name === 'END' && inEvent && depth === 2) {
+  for (const l of eventLines(written)) {
+    if (l.endsEvent && l.rid !== null) {
       // The component's lines are all out: what it lacks of the stored copy's goes last.
-      for (const [property, line] of kept.get(rid) ?? []) {
+      for (const [property, line] of kept.get(l.rid) ?? []) {
         const at = own.get(property);
         if (at === undefined) out.push(line);
         else if (property === 'SEQUENCE' && sequenceOf(line) > sequenceOf(out[at])) out[at] = line;
       }
-      inEvent = false;
-    } else if (inEvent && depth === 2) {
-      if (name === 'RECURRENCE-ID') rid = rawValue(line).trim();
-      else if ((KEPT as readonly string[]).includes(name)) own.set(name, out.length);
-    }
-    if (name === 'END') depth -= 1;
-    out.push(line);
+      own = new Map();
+    } else if (l.rid !== null && (KEPT as readonly string[]).includes(l.name)) own.set(l.name, out.length);
+    out.push(l.line);
   }
   return joinFolded(out);
 }

@@ -22,7 +22,7 @@ import type { RunReport } from '../../src/sync/report.js';
 import { runMailboxSync } from '../../src/sync/run-sync.js';
 import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
 import { type RadicaleServer, startRadicale } from '../support/dav-servers/radicale.js';
-import { delegatingCollection } from '../support/delegating-collection.js';
+import { delegatingStore } from '../support/delegating-collection.js';
 
 /*
  * An item edited on the server between the moment Liaison planned its write and the moment
@@ -115,28 +115,20 @@ function racingMailbox(store: MailboxStore, race: Race): MailboxStore {
       throw e;
     }
   };
-  return {
-    location: store.location,
-    readMarker: () => store.readMarker(),
-    writeMarker: (n) => store.writeMarker(n),
-    async collection(kind) {
-      const c = await store.collection(kind);
-      return delegatingCollection(c, {
-        async create(uid: Uid, text: string) {
-          const first = await createFirst(c, uid);
-          return record(first, () => c.create(uid, text));
-        },
-        async update(href: Href, text: string, ifMatch: Etag) {
-          const first = await editFirst(c, href);
-          return record(first, () => c.update(href, text, ifMatch));
-        },
-        async delete(href: Href, ifMatch: Etag) {
-          const first = await editFirst(c, href);
-          return record(first, () => c.delete(href, ifMatch));
-        },
-      });
+  return delegatingStore(store, (c) => ({
+    async create(uid: Uid, text: string) {
+      const first = await createFirst(c, uid);
+      return record(first, () => c.create(uid, text));
     },
-  };
+    async update(href: Href, text: string, ifMatch: Etag) {
+      const first = await editFirst(c, href);
+      return record(first, () => c.update(href, text, ifMatch));
+    },
+    async delete(href: Href, ifMatch: Etag) {
+      const first = await editFirst(c, href);
+      return record(first, () => c.delete(href, ifMatch));
+    },
+  }));
 }
 
 async function sync(race?: Race) {

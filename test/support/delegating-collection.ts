@@ -1,4 +1,4 @@
-import type { MailboxCollection } from '../../src/mailbox/port.js';
+import type { MailboxCollection, MailboxStore } from '../../src/mailbox/port.js';
 
 /**
  * A collection that passes every call to `inner`, except those given in `overrides`:
@@ -25,5 +25,24 @@ export function delegatingCollection(
     update: (href, text, ifMatch) => inner.update(href, text, ifMatch),
     delete: (href, ifMatch) => inner.delete(href, ifMatch),
     ...overrides,
+  };
+}
+
+/**
+ * `store` with every collection it opens passed through {@link delegatingCollection} with
+ * the overrides `overridesFor` gives for it.
+ */
+export function delegatingStore(
+  store: MailboxStore,
+  overridesFor: (inner: MailboxCollection) => Parameters<typeof delegatingCollection>[1],
+): MailboxStore {
+  return {
+    location: store.location,
+    readMarker: () => store.readMarker(),
+    writeMarker: (n) => store.writeMarker(n),
+    async collection(kind) {
+      const c = await store.collection(kind);
+      return delegatingCollection(c, overridesFor(c));
+    },
   };
 }

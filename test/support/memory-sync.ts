@@ -1,9 +1,10 @@
-import { asUserId } from '../../src/domain/ids.js';
+import type { ItemCodec } from '../../src/domain/codec.js';
+import { asUserId, type Uid } from '../../src/domain/ids.js';
 import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
 import type { MailboxStore } from '../../src/mailbox/port.js';
 import { syncCollection } from '../../src/sync/collection-sync.js';
 import { emptyReport } from '../../src/sync/report.js';
-import { DEFAULT_SETTINGS, type SyncSettings } from '../../src/sync/settings.js';
+import { DEFAULT_SETTINGS, type SyncMode, type SyncSettings } from '../../src/sync/settings.js';
 import { MemoryFirmStore, MemoryHeldStore } from './memory-firm-store.js';
 import { type Note, noteCodec } from './note-codec.js';
 
@@ -31,4 +32,30 @@ export async function memorySync() {
     return report;
   };
   return { server, firm, held, target, deps, sync };
+}
+
+/**
+ * One user's collection of `codec`'s kind synced between a memory mailbox (account
+ * `acct`) and a memory firm store, for unit tests with real contacts or events; `sync`
+ * runs one in `mode` (express by default) without a calendar window.
+ */
+export async function memoryItemSync<T extends { readonly uid: Uid }>(codec: ItemCodec<T>) {
+  const server = new MemoryMailboxServer();
+  await server.ensureMailbox('acct');
+  const firm = new MemoryFirmStore<T>();
+  const kind = codec.kind;
+  const target = { user: asUserId('u'), login: 'ann', kind, runId: 'r' };
+  const deps = {
+    codec,
+    firm,
+    held: new MemoryHeldStore(),
+    mailbox: server.open('acct'),
+    now: () => new Date('2026-12-01T00:00:00Z'),
+  };
+  const sync = async (mode: SyncMode = 'express') => {
+    const report = emptyReport('ann', kind, false);
+    await syncCollection(target, deps, { ...DEFAULT_SETTINGS, mode, windowDays: null }, report);
+    return report;
+  };
+  return { server, firm, sync };
 }

@@ -1,34 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { Contact } from '../../src/domain/contact.js';
-import { asHref, asUserId } from '../../src/domain/ids.js';
+import { asHref } from '../../src/domain/ids.js';
 import { contactCodec } from '../../src/formats/contact-codec.js';
-import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
-import { syncCollection } from '../../src/sync/collection-sync.js';
-import { emptyReport } from '../../src/sync/report.js';
-import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
-import { MemoryFirmStore, MemoryHeldStore } from '../support/memory-firm-store.js';
+import { memoryItemSync } from '../support/memory-sync.js';
 
 const NO_UID = 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nora Nouid\r\nN:Nouid;Nora;;;\r\nEND:VCARD\r\n';
 
 describe('a mailbox item without a UID', () => {
   it('gets a UUID-shaped UID that names nothing of the server, the same on every read', async () => {
-    const server = new MemoryMailboxServer();
-    await server.ensureMailbox('acct');
+    const { server, firm, sync } = await memoryItemSync(contactCodec);
     server.put('acct', 'contacts', 'nouid.vcf', NO_UID);
-    const firm = new MemoryFirmStore<Contact>();
-    const target = { user: asUserId('u'), login: 'ann', kind: 'contacts' as const, runId: 'r' };
-    const deps = {
-      codec: contactCodec,
-      firm,
-      held: new MemoryHeldStore(),
-      mailbox: server.open('acct'),
-      now: () => new Date(),
-    };
-    const sync = async (mode: 'complete' | 'express') => {
-      const report = emptyReport('ann', 'contacts', false);
-      await syncCollection(target, deps, { ...DEFAULT_SETTINGS, mode }, report);
-      return report;
-    };
     await sync('complete');
     const [id, contact] = [...firm.items.entries()][0]!;
     expect(contact.uid).toMatch(/^liaison-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);

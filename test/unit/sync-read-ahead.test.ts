@@ -2,28 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { asUid, type Href } from '../../src/domain/ids.js';
 import type { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
 import type { MailboxStore } from '../../src/mailbox/port.js';
-import { delegatingCollection } from '../support/delegating-collection.js';
+import { delegatingStore } from '../support/delegating-collection.js';
 import { memorySync } from '../support/memory-sync.js';
 import { noteCodec } from '../support/note-codec.js';
 
 /** A mailbox that records the hrefs of each read, and calls `onRead` as a read starts. */
 function watchedMailbox(server: MemoryMailboxServer, reads: Href[][], onRead: () => void): MailboxStore {
-  const store = server.open('acct');
-  return {
-    location: store.location,
-    readMarker: () => store.readMarker(),
-    writeMarker: (n) => store.writeMarker(n),
-    async collection(kind) {
-      const c = await store.collection(kind);
-      return delegatingCollection(c, {
-        read(hrefs) {
-          reads.push([...hrefs]);
-          onRead();
-          return c.read(hrefs);
-        },
-      });
+  return delegatingStore(server.open('acct'), (c) => ({
+    read(hrefs) {
+      reads.push([...hrefs]);
+      onRead();
+      return c.read(hrefs);
     },
-  };
+  }));
 }
 
 describe('express sync with a change list', () => {

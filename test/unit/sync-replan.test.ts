@@ -2,32 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { asUid, type Etag, type Href } from '../../src/domain/ids.js';
 import type { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
 import type { MailboxStore } from '../../src/mailbox/port.js';
-import { delegatingCollection } from '../support/delegating-collection.js';
+import { delegatingStore } from '../support/delegating-collection.js';
 import { memorySync } from '../support/memory-sync.js';
 import { noteCodec } from '../support/note-codec.js';
 
 /** A mailbox where someone edits an item just before Liaison's write of it reaches the server. */
 function racingMailbox(server: MemoryMailboxServer, edit: (href: Href) => void): MailboxStore {
-  const store = server.open('acct');
   let raced = false;
-  return {
-    location: store.location,
-    readMarker: () => store.readMarker(),
-    writeMarker: (n) => store.writeMarker(n),
-    async collection(kind) {
-      const c = await store.collection(kind);
-      const wrapped = delegatingCollection(c, {
-        async update(href: Href, text: string, ifMatch: Etag) {
-          if (!raced) {
-            raced = true;
-            edit(href);
-          }
-          return c.update(href, text, ifMatch);
-        },
-      });
-      return wrapped;
+  return delegatingStore(server.open('acct'), (c) => ({
+    async update(href: Href, text: string, ifMatch: Etag) {
+      if (!raced) {
+        raced = true;
+        edit(href);
+      }
+      return c.update(href, text, ifMatch);
     },
-  };
+  }));
 }
 
 describe('an item edited in the mailbox between planning and writing', () => {

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Appointment } from '../../src/domain/appointment.js';
-import { asHref, asUid, asUserId } from '../../src/domain/ids.js';
+import { asHref, asUid } from '../../src/domain/ids.js';
 import { appointmentCodec } from '../../src/formats/appointment-codec.js';
 import { moveAppointment } from '../../src/formats/series-move.js';
-import { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
-import { syncCollection } from '../../src/sync/collection-sync.js';
-import { emptyReport } from '../../src/sync/report.js';
-import { DEFAULT_SETTINGS } from '../../src/sync/settings.js';
-import { MemoryFirmStore, MemoryHeldStore } from '../support/memory-firm-store.js';
+import { memoryItemSync } from '../support/memory-sync.js';
 
 const calendar = (...lines: string[]) =>
   ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
@@ -23,23 +18,8 @@ const MASTER = [
 
 describe('a series moved in the firm database while a phone cancels and moves occurrences', () => {
   it('carries the phone’s exceptions along with the move: none is lost, none shows twice', async () => {
-    const server = new MemoryMailboxServer();
-    await server.ensureMailbox('acct');
+    const { server, firm, sync } = await memoryItemSync(appointmentCodec);
     server.put('acct', 'calendar', 'series.ics', calendar('BEGIN:VEVENT', ...MASTER, 'END:VEVENT'));
-    const firm = new MemoryFirmStore<Appointment>();
-    const target = { user: asUserId('u'), login: 'ann', kind: 'calendar' as const, runId: 'r' };
-    const deps = {
-      codec: appointmentCodec,
-      firm,
-      held: new MemoryHeldStore(),
-      mailbox: server.open('acct'),
-      now: () => new Date('2026-12-01T00:00:00Z'),
-    };
-    const sync = async () => {
-      const report = emptyReport('ann', 'calendar', false);
-      await syncCollection(target, deps, { ...DEFAULT_SETTINGS, mode: 'express', windowDays: null }, report);
-      return report;
-    };
     await sync();
 
     // The phone cancels 18 January and moves 25 January to 13:00…
