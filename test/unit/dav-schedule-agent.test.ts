@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { hasSchedulingProperties, withClientScheduling } from '../../src/mailbox/dav/schedule-agent.js';
+import {
+  hasSchedulingProperties,
+  scheduledByServer,
+  withClientScheduling,
+} from '../../src/mailbox/dav/schedule-agent.js';
 
 const event = (...lines: string[]) =>
   `${['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', 'UID:m1', ...lines, 'END:VEVENT', 'END:VCALENDAR'].join('\r\n')}\r\n`;
@@ -65,5 +69,38 @@ describe('SCHEDULE-AGENT (RFC 6638 §7.1)', () => {
   it('tells a scheduling object by its ORGANIZER or ATTENDEE', () => {
     expect(hasSchedulingProperties(event('ATTENDEE:mailto:a@example.com'))).toBe(true);
     expect(hasSchedulingProperties(event('SUMMARY:x'))).toBe(false);
+  });
+});
+
+describe('a series scheduled by the server with one occurrence marked CLIENT', () => {
+  const series = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'BEGIN:VEVENT',
+    'UID:m2',
+    'DTSTART:20261207T140000Z',
+    'RRULE:FREQ=WEEKLY;COUNT=4',
+    'ORGANIZER:mailto:alice@example.com',
+    'ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:bob@example.com',
+    'END:VEVENT',
+    'BEGIN:VEVENT',
+    'UID:m2',
+    'RECURRENCE-ID:20261214T140000Z',
+    'DTSTART:20261214T150000Z',
+    'ORGANIZER;SCHEDULE-AGENT=CLIENT:mailto:alice@example.com',
+    'ATTENDEE;SCHEDULE-AGENT=CLIENT;PARTSTAT=NEEDS-ACTION:mailto:bob@example.com',
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
+  ].join('\r\n');
+
+  it('counts as scheduled by the server: the series itself is', () => {
+    expect(scheduledByServer(series)).toBe(true);
+  });
+
+  it('never has the series’ own addresses switched to CLIENT (which would send a cancellation)', () => {
+    const out = withClientScheduling(series, series).replace(/\r\n /g, '');
+    expect(out).toContain('ORGANIZER:mailto:alice@example.com\r\n');
+    expect(out).toContain('ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:bob@example.com\r\n');
   });
 });

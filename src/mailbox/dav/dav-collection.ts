@@ -363,7 +363,7 @@ export class DavCollection implements MailboxCollection {
     if (scheduledByServer(stored.text)) {
       throw new LiaisonError(
         'Unsupported',
-        `${this.#s.client.server}: ${href} is a meeting the server schedules for its attendees (RFC 6638): it is not ${what} from the firm side, which would send them ${what === 'changed' ? 'an update' : 'a cancellation'}; change it in the mail client`,
+        `${this.#s.client.server}: ${href} is a meeting the server schedules for its attendees (RFC 6638): it is not ${what} from the firm side, which would make the server send ${what === 'changed' ? 'an update (or a reply)' : 'a cancellation (or a decline)'} on the firm's behalf; change it in the mail client`,
         { context: { ...context, server: this.#s.client.server } },
       );
     }

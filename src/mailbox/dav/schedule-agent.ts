@@ -64,17 +64,33 @@ export function withClientScheduling(text: string, stored: string | null): strin
  * SCHEDULE-AGENT is SERVER or absent. Liaison never writes or deletes such a copy.
  */
 export function scheduledByServer(text: string): boolean {
-  for (const agent of agentsByAddress(text).values()) if (agent === null || agent === 'SERVER') return true;
-  return false;
+  // Line by line: each component (the series, each changed occurrence) is scheduled on its
+  // own, so a CLIENT in one occurrence does not make the series' own addresses CLIENT.
+  let server = false;
+  schedulingLines(unfoldLines(text), (line) => {
+    const colon = valueStart(line);
+    const agent = colon < 0 ? 'CLIENT' : scheduleAgent(line, colon);
+    if (agent === null || agent === 'SERVER') server = true;
+    return line;
+  });
+  return server;
 }
 
-/** SCHEDULE-AGENT of each ORGANIZER/ATTENDEE address in `text` (null: absent, i.e. SERVER). */
+/**
+ * SCHEDULE-AGENT of each ORGANIZER/ATTENDEE address in `text` (null: absent, i.e. SERVER).
+ * An address the text gives different agents in different components counts as scheduled
+ * by the server wherever one of them says so: never to be switched to CLIENT.
+ */
 function agentsByAddress(text: string): Map<string, string | null> {
   const agents = new Map<string, string | null>();
   schedulingLines(unfoldLines(text), (line) => {
     const colon = valueStart(line);
-    if (colon >= 0)
-      agents.set(addressKey(propertyName(line), line.slice(colon + 1)), scheduleAgent(line, colon));
+    if (colon < 0) return line;
+    const key = addressKey(propertyName(line), line.slice(colon + 1));
+    const agent = scheduleAgent(line, colon);
+    const known = agents.get(key);
+    const serverBefore = agents.has(key) && (known === null || known === 'SERVER');
+    if (!serverBefore) agents.set(key, agent);
     return line;
   });
   return agents;
