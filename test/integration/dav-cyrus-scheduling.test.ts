@@ -98,6 +98,37 @@ describe('writing meetings to a Cyrus that schedules (RFC 6638)', () => {
     expect(await bobsInbox()).toBe(invited);
     expect((await as('alice', 'GET', path, undefined, '0')).text).toContain('SUMMARY:Review\r\n');
   });
+
+  it('neither changes nor deletes a scheduled series one of whose occurrences is marked CLIENT', async () => {
+    const path = `${new URL(cyrus.calendarHomeUrl('alice')).pathname}Default/client-series.ics`;
+    // The series is alice's client's, scheduled by the server; one changed occurrence is CLIENT.
+    const override = [
+      'BEGIN:VEVENT',
+      'UID:client-series',
+      'DTSTAMP:20261101T000000Z',
+      'RECURRENCE-ID:20261217T100000Z',
+      'DTSTART:20261217T140000Z',
+      'DTEND:20261217T150000Z',
+      'SUMMARY:Series (afternoon)',
+      'ORGANIZER;SCHEDULE-AGENT=CLIENT:mailto:alice@internal',
+      'ATTENDEE;SCHEDULE-AGENT=CLIENT;PARTSTAT=ACCEPTED:mailto:alice@internal',
+      'ATTENDEE;SCHEDULE-AGENT=CLIENT;PARTSTAT=NEEDS-ACTION:mailto:bob@internal',
+      'END:VEVENT',
+    ];
+    const series = (summary: string) =>
+      meeting('client-series', summary)
+        .replace('DTEND:20261210T110000Z', 'DTEND:20261210T110000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4')
+        .replace('END:VCALENDAR', `${override.join('\r\n')}\r\nEND:VCALENDAR`);
+    expect((await as('alice', 'PUT', path, series('Series'))).status).toBeLessThan(300);
+    const invited = await bobsInbox();
+    const href = asHref(path);
+    const etag = await etagOf(href);
+    await expect(calendar.update(href, series('Series (moved)'), etag)).rejects.toMatchObject({
+      kind: 'Unsupported',
+    });
+    await expect(calendar.delete(href, etag)).rejects.toMatchObject({ kind: 'Unsupported' });
+    expect(await bobsInbox()).toBe(invited);
+  });
 });
 
 /** The item's etag as the server lists it (a GET may answer a weak one). */
