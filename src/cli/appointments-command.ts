@@ -99,6 +99,8 @@ function patchOf(opts: AppointmentFlags, current?: Appointment): Partial<Omit<Ap
       rdates: moved.rdates,
       exdates: moved.exdates,
       overrides: moved.overrides,
+      // RDATE periods, which only `extra` can hold.
+      extra: moved.extra,
     });
   }
   return patch;

@@ -252,3 +252,38 @@ describe('liaison appointments edit on an appointment in a zone of its own', () 
     expect(bad.stderr).toContain('--tz Mars/Olympus is not an IANA time zone');
   });
 });
+
+describe('liaison appointments edit on a series with added periods', () => {
+  it('moves RDATE periods along with the start', async () => {
+    writeFileSync(
+      join(calendarDir, 'periods.ics'),
+      [
+        'BEGIN:VCALENDAR',
+        'VERSION:2.0',
+        'PRODID:-//Test//EN',
+        'BEGIN:VEVENT',
+        'UID:periods-1',
+        'DTSTAMP:20261101T000000Z',
+        'DTSTART:20261207T090000Z',
+        'DTEND:20261207T100000Z',
+        'RRULE:FREQ=WEEKLY;COUNT=3',
+        'RDATE;VALUE=PERIOD:20261225T090000Z/20261225T100000Z',
+        'SUMMARY:With periods',
+        'END:VEVENT',
+        'END:VCALENDAR',
+        '',
+      ].join('\r\n'),
+    );
+    expect((await sync('express')).code).toBe(0);
+    const list = await liaisonJson<{ id: string; uid: string }[]>(
+      ['appointments', 'list', '--user', 'alice'],
+      env,
+    );
+    const series = list.json.find((a) => a.uid === 'periods-1')!;
+    const edit = await liaison(['appointments', 'edit', series.id, '--start', '2026-12-07T08:00Z'], env);
+    expect(edit.code, edit.stderr).toBe(0);
+    expect((await sync('express')).code).toBe(0);
+    const written = readFileSync(join(calendarDir, 'periods.ics'), 'utf8').replace(/\r\n /g, '');
+    expect(written).toContain('RDATE;VALUE=PERIOD:20261225T080000Z/20261225T090000Z');
+  });
+});
