@@ -95,6 +95,8 @@ function countsText(step: FirmUserReport['step'], c: FirmCounts): string {
   if (c.reviewsHeld > 0) parts.push(`${c.reviewsHeld} held for review`);
   if (c.notMatched > 0) parts.push(`${c.notMatched} not matched`);
   if (c.keptPrivate > 0) parts.push(`${c.keptPrivate} kept private`);
+  if (c.detached > 0) parts.push(`${c.detached} kept apart (firm contact deleted)`);
+  if (c.groups > 0) parts.push(`${plural(c.groups, 'contact group')} (not people)`);
   if (c.disconnected > 0) parts.push(`${c.disconnected} disconnected`);
   return parts.join('; ');
 }

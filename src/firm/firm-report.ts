@@ -24,8 +24,12 @@ export interface FirmCounts {
   reviewsHeld: number;
   /** User contacts with neither a name nor an e-mail address: kept, not matched. */
   notMatched: number;
-  /** Private contacts, contacts kept private by preference, and contacts detached by a deletion. */
+  /** Private contacts, and contacts kept private by preference. */
   keptPrivate: number;
+  /** Contacts whose firm contact was deleted: kept in the user's list, not connected again. */
+  detached: number;
+  /** Contact groups (KIND:group): a user's own lists, not people. */
+  groups: number;
 }
 
 /**
@@ -77,6 +81,8 @@ export function emptyCounts(): FirmCounts {
     reviewsHeld: 0,
     notMatched: 0,
     keptPrivate: 0,
+    detached: 0,
+    groups: 0,
   };
 }
 
@@ -103,7 +109,9 @@ export function tallyUp(report: FirmUserReport, plan: UpPlan): void {
     else if (o.kind === 'flagged') c.flaggedDuplicates += 1;
     else if (o.kind === 'disconnected') c.disconnected += 1;
     else if (o.kind === 'asked') c.reviewsHeld += 1;
-    else if (o.kind === 'private' || o.kind === 'kept-private' || o.kind === 'detached') c.keptPrivate += 1;
+    else if (o.kind === 'private' || o.kind === 'kept-private') c.keptPrivate += 1;
+    else if (o.kind === 'detached') c.detached += 1;
+    else if (o.kind === 'group') c.groups += 1;
     else if (o.kind === 'not-matched') {
       c.notMatched += 1;
       if (report.notMatched.length < NAMED_NOT_MATCHED)

@@ -11,9 +11,11 @@
  * | differs      | differs, = firm | base := that value: both already agree                  |
  * | differs      | differs, ≠ firm | keep the user's value: their pending edit goes up next  |
  */
+
 import type { Fields, FieldValue } from '../domain/fields.js';
 import { sameValue } from '../domain/fields.js';
 import type { FirmItemId } from '../domain/ids.js';
+import { isContactGroup } from '../formats/contact-group.js';
 import { FIRM_FIELDS, firmFieldsOf, pickFirmFields, withFirmValues } from './firm-fields.js';
 import type {
   BaseWrite,
@@ -109,7 +111,8 @@ export function planDown(input: DownInput): DownPlan {
   for (const { userContact: uc, firm } of input.rows) {
     const outcome = (kind: DownOutcomeKind, fields: readonly string[] = []) =>
       plan.outcomes.push({ userContactId: uc.id, kind, fields });
-    if (uc.contact.private || uc.firmContactId !== firm.id) {
+    // A group connected by an earlier version is no person: the up step disconnects it.
+    if (uc.contact.private || isContactGroup(uc.contact) || uc.firmContactId !== firm.id) {
       outcome('skipped');
       continue;
     }

@@ -8,9 +8,11 @@
  * | connected | private | other                        | → outcome                                   |
  * |-----------|---------|------------------------------|---------------------------------------------|
  * | yes       | yes     |                              | disconnected: a private contact leaves       |
+ * | yes       | no      | a contact group              | disconnected: a group is no person           |
  * | yes       | no      | no base (link without base)  | connected again: two-way fill, base := user |
  * | yes       | no      |                              | updated / unchanged: three-way vs base      |
  * | no        | yes     |                              | private: never reaches the firm list        |
+ * | no        | no      | a contact group              | group: never reaches the firm list          |
  * | no        | no      | detached                     | detached: its firm contact was deleted      |
  * | no        | no      | no name and no e-mail        | not-matched: kept, reported                 |
  * | no        | no      | preference private           | kept-private                                |
@@ -22,6 +24,7 @@
  */
 import { type Fields, sameValue } from '../domain/fields.js';
 import { asUid, type FirmContactId, type FirmItemId } from '../domain/ids.js';
+import { isContactGroup } from '../formats/contact-group.js';
 import { mergeThreeWay, mergeTwoWay } from '../sync/merge.js';
 import {
   changedFirmFields,
@@ -57,6 +60,7 @@ export type UpOutcomeKind =
   | 'disconnected'
   | 'not-matched'
   | 'private'
+  | 'group'
   | 'kept-private'
   | 'detached'
   | 'asked'
@@ -161,11 +165,13 @@ class UpPlanner {
   take(c: UserContactLink): void {
     const user = firmFieldsOf(c.contact);
     const linked = c.firmContactId === null ? undefined : this.work.get(c.firmContactId);
-    if (c.firmContactId !== null && c.contact.private) this.disconnect(c);
+    const group = isContactGroup(c.contact);
+    if (c.firmContactId !== null && (c.contact.private || group)) this.disconnect(c);
     else if (linked !== undefined && c.base === null) {
       this.connect(c, user, linked, 'relinked', 'connected without a base: taken as a new connection');
     } else if (linked !== undefined && c.base !== null) this.update(c, user, c.base, linked);
     else if (c.contact.private) this.outcome(c, 'private', null);
+    else if (group) this.outcome(c, 'group', null);
     else if (c.detached) this.outcome(c, 'detached', null);
     else this.takeNew(c, user);
   }

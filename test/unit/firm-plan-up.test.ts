@@ -241,6 +241,26 @@ describe('planUp: new contacts', () => {
     expect(p.firmWrites).toEqual([]);
   });
 
+  it('never takes a contact group up, in the 4.0 or the Apple form, whatever its name matches', () => {
+    const existing = firm('F1', firmFieldsOf(person('team', { formattedName: 'Hooli people' })));
+    const p = plan(
+      [
+        link(
+          'g1',
+          person('g1', { formattedName: 'Hooli people', extra: ['KIND:group', 'MEMBER:urn:uuid:x'] }),
+        ),
+        link(
+          'g2',
+          person('g2', { formattedName: 'Hooli people', extra: ['X-ADDRESSBOOKSERVER-KIND:group'] }),
+        ),
+      ],
+      [existing],
+    );
+    expect(p.outcomes.map((o) => o.kind)).toEqual(['group', 'group']);
+    expect(p.firmWrites).toEqual([]);
+    expect(p.links).toEqual([]);
+  });
+
   it('preference private keeps new contacts in the list; ask holds a review once', () => {
     expect(plan([link('c1', person('a'))], [], {}, { newContacts: 'private' }).outcomes[0]?.kind).toBe(
       'kept-private',
@@ -337,6 +357,13 @@ describe('planUp: connected contacts', () => {
     expect(p.outcomes[0]?.kind).toBe('disconnected');
     expect(p.firmWrites).toEqual([]);
     expect(p.links).toEqual([{ userContactId: 'c1', firmContactId: null, base: null, detached: false }]);
+  });
+
+  it('a connected contact that is a group is disconnected: groups are no people', () => {
+    const f = firm('F1', base);
+    const p = plan([link('c1', person('a', { extra: ['KIND:group'] }), { firmContactId: f.id, base })], [f]);
+    expect(p.outcomes[0]?.kind).toBe('disconnected');
+    expect(p.firmWrites).toEqual([]);
   });
 
   it('writes a firm contact the user connects to without filling anything, so the down step sees it', () => {
