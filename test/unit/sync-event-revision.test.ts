@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { asHref, asUid } from '../../src/domain/ids.js';
 import { appointmentCodec } from '../../src/formats/appointment-codec.js';
 import { keepStoredRevision } from '../../src/formats/event-revision.js';
+import { moveAppointment } from '../../src/formats/series-move.js';
 import { memoryItemSync } from '../support/memory-sync.js';
 
 const calendar = (...lines: string[]) =>
@@ -70,6 +71,37 @@ describe('keepStoredRevision', () => {
     expect(values(keepStoredRevision(higher, stored), 'SEQUENCE')).toEqual(['9']);
     const plain = calendar('BEGIN:VEVENT', 'UID:e', 'DTSTART:20270104T090000Z', 'END:VEVENT');
     expect(keepStoredRevision(lower, plain)).toBe(lower);
+  });
+});
+
+describe('keepStoredRevision after a move', () => {
+  it('raises SEQUENCE where the time changed, and finds moved occurrences by their place', () => {
+    const event = parse(SERIES);
+    const moved = moveAppointment(
+      event,
+      { value: '2027-01-04T10:00:00Z', tzid: '' },
+      { value: '2027-01-04T11:00:00Z', tzid: '' },
+    );
+    const kept = keepStoredRevision(appointmentCodec.serialize(moved), SERIES);
+    // The series moved: 3 becomes 4; its changed occurrence kept its own time (5), under a new RECURRENCE-ID.
+    expect(values(kept, 'SEQUENCE')).toEqual(['4', '5']);
+    expect(values(kept, 'CREATED')).toEqual(['20250101T080000Z']);
+    expect(values(kept, 'RECURRENCE-ID')).toEqual(['20270111T100000Z']);
+  });
+
+  it('gives a first SEQUENCE to an event that had none when its time changes', () => {
+    const stored = calendar('BEGIN:VEVENT', 'UID:e', 'DTSTART:20270104T090000Z', 'END:VEVENT');
+    const moved = calendar('BEGIN:VEVENT', 'UID:e', 'DTSTART:20270104T100000Z', 'END:VEVENT');
+    expect(values(keepStoredRevision(moved, stored), 'SEQUENCE')).toEqual(['1']);
+    // Spelled differently, the same time is no revision.
+    const respelled = calendar(
+      'BEGIN:VEVENT',
+      'UID:e',
+      'DTSTART;VALUE=DATE-TIME:20270104T090000Z',
+      'END:VEVENT',
+    );
+    const same = calendar('BEGIN:VEVENT', 'UID:e', 'DTSTART;value=date-time:20270104T090000Z', 'END:VEVENT');
+    expect(keepStoredRevision(same, respelled)).toBe(same);
   });
 });
 
