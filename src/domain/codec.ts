@@ -40,6 +40,7 @@ export interface ItemCodec<T extends { readonly uid: Uid }> {
     base: Fields,
     firm: Fields,
     mailbox: Fields,
+    winner: 'firm' | 'mailbox',
   ): { base: Fields; firm: Fields; mailbox: Fields };
   /** Content hash of normalized fields; equal content gives an equal hash. */
   hash(fields: Fields): string;

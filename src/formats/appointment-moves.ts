@@ -22,14 +22,18 @@ function sameStart(a: Appointment, b: Appointment): boolean {
 }
 
 /**
- * `base`, `firm` and `mailbox` with a move made on one side alone applied to the other two;
- * as given when neither or both moved, when the series has no exceptions to rename, or when
- * the move cannot be applied without a new rule (see `seriesMoveProblem`).
+ * `base`, `firm` and `mailbox` with a move made on one side applied to the other two; when
+ * both moved, to different starts, the move of `winner` (the side a conflict goes to) is the
+ * one applied, so that the other side's exceptions are renamed from its own start to the
+ * winner's. As given when neither moved, when both moved alike, when the series has no
+ * exceptions to rename, or when the move cannot be applied without a new rule (see
+ * `seriesMoveProblem`).
  */
 export function alignMoves(
   base: Fields,
   firm: Fields,
   mailbox: Fields,
+  winner: 'firm' | 'mailbox' = 'firm',
 ): { base: Fields; firm: Fields; mailbox: Fields } {
   const unchanged = { base, firm, mailbox };
   let b: Appointment;
@@ -43,9 +47,12 @@ export function alignMoves(
     return unchanged;
   }
   const firmMoved = !sameStart(b, f);
-  if (firmMoved === !sameStart(b, m)) return unchanged;
-  const mover = firmMoved ? f : m;
-  const other = firmMoved ? m : f;
+  const mailboxMoved = !sameStart(b, m);
+  if ((!firmMoved && !mailboxMoved) || sameStart(f, m)) return unchanged;
+  // One side moved, or both to different starts: the winner's move renames the other's.
+  const fromFirm = firmMoved && (!mailboxMoved || winner === 'firm');
+  const mover = fromFirm ? f : m;
+  const other = fromFirm ? m : f;
   if (other.rrule === '' || seriesMoveProblem(b, mover.start) !== null) return unchanged;
   // Each keeps its own length; the mover's own end, if it changed, wins in the merge.
   const moved = (a: Appointment) =>
@@ -53,7 +60,7 @@ export function alignMoves(
       moveAppointment(a, mover.start, a.end && shiftLike(a.start, mover.start, a.timezones)(a.end)),
     );
   try {
-    return firmMoved
+    return fromFirm
       ? { base: moved(b), firm, mailbox: moved(m) }
       : { base: moved(b), firm: moved(f), mailbox };
   } catch {

@@ -204,8 +204,9 @@ function resolveConflict<T extends { readonly uid: Uid }>(
 ): MergeResult {
   const { policy } = input.options;
   if (policy === 'merge') {
-    const sides = input.codec.alignForMerge?.(base, firm, mailbox) ?? { base, firm, mailbox };
-    return mergeThreeWay(sides.base, sides.firm, sides.mailbox, input.options.winner, input.setFields);
+    const { winner } = input.options;
+    const sides = input.codec.alignForMerge?.(base, firm, mailbox, winner) ?? { base, firm, mailbox };
+    return mergeThreeWay(sides.base, sides.firm, sides.mailbox, winner, input.setFields);
   }
   // A whole-item policy: the loser's differing fields are still reported for the journal.
   const winner = policy === 'firm-wins' ? 'firm' : 'mailbox';

@@ -70,3 +70,36 @@ describe('a series moved in the firm database while a phone cancels and moves oc
     expect((await sync()).outcome).toBe('unchanged');
   });
 });
+
+describe('a series moved on both sides, to different times', () => {
+  it('renames the losing side’s exceptions from its own start to the winner’s', async () => {
+    const { server, firm, sync } = await memoryItemSync(appointmentCodec);
+    const daily = (start: string, ...more: string[]) =>
+      calendar(
+        'BEGIN:VEVENT',
+        'UID:both-moved',
+        'DTSTAMP:20261201T000000Z',
+        `DTSTART;TZID=Europe/Berlin:20270104T${start}`,
+        'RRULE:FREQ=DAILY;COUNT=5',
+        'SUMMARY:Daily',
+        ...more,
+        'END:VEVENT',
+      );
+    server.put('acct', 'calendar', 'daily.ics', daily('090000'));
+    await sync();
+    // The phone moves the series to 11:00 and cancels 6 January (at its new time)…
+    server.put('acct', 'calendar', 'daily.ics', daily('110000', 'EXDATE;TZID=Europe/Berlin:20270106T110000'));
+    // …while the firm moves it to 10:00; the firm's move wins.
+    const [id, series] = [...firm.items.entries()][0]!;
+    firm.userPut(id, moveAppointment(series, { value: '2027-01-04T10:00:00', tzid: 'Europe/Berlin' }, null));
+
+    await sync();
+
+    const written = appointmentCodec.parse(
+      server.items('acct', 'calendar').get(asHref('daily.ics'))!,
+      asUid('x'),
+    );
+    expect(written.start).toEqual({ value: '2027-01-04T10:00:00', tzid: 'Europe/Berlin' });
+    expect(written.exdates).toEqual([{ value: '2027-01-06T10:00:00', tzid: 'Europe/Berlin' }]);
+  });
+});
