@@ -354,11 +354,10 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
     if (round === 0) report.quarantined.push(...plan.quarantined);
     planned += plan.ops.length;
 
+    let ops = plan.ops;
     if (!recovery) {
       const sidesEmpty = { firmEmpty: sides.firmEmpty, mailboxEmpty: sides.mailboxEmpty };
-      const reason =
-        holdReason(plan, sides.existing, sidesEmpty, settings.guards) ??
-        (round === 0 && first.tokenRefused ? forgottenTokenReason(plan) : null);
+      const reason = holdReason(plan, sides.existing, sidesEmpty, settings.guards);
       if (reason !== null) {
         report.outcome = 'held';
         report.reason = reason;
@@ -369,12 +368,30 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
         }
         return null;
       }
+      // After the mailbox forgot the sync token, only the deletions wait for approval: the
+      // rest (a client's edits made since) is applied, so that neither decision loses it.
+      const forgotten = round === 0 && first.tokenRefused ? forgottenTokenReason(plan) : null;
+      if (forgotten !== null) {
+        const deletions = plan.ops.filter((o) => o.type === 'delete-in-firm');
+        ops = plan.ops.filter((o) => o.type !== 'delete-in-firm');
+        report.reason = `${forgotten}; the other changes were applied`;
+        if (!settings.dryRun) {
+          const held = JSON.stringify({ ...plan, ops: deletions, quarantined: [] });
+          report.heldPlanId = await deps.held.saveHeld({
+            user,
+            login: target.login,
+            kind,
+            reason: forgotten,
+            plan: held,
+          });
+        }
+      }
     }
     if (settings.dryRun) {
       tallyPlan(plan, report);
       return null;
     }
-    await executePlan(plan.ops, {
+    await executePlan(ops, {
       user,
       kind,
       runId: target.runId,

@@ -80,7 +80,9 @@ export const EXIT = {
 
 export function exitCodeOf(reports: readonly CollectionReport[]): number {
   if (reports.some((r) => r.outcome === 'failed')) return EXIT.failed;
-  if (reports.some((r) => r.outcome === 'skipped' || r.outcome === 'held')) return EXIT.skipped;
+  // A collection synced with part of its plan held (see `forgottenTokenReason`) waits too.
+  if (reports.some((r) => r.outcome === 'skipped' || r.outcome === 'held' || r.heldPlanId !== null))
+    return EXIT.skipped;
   return EXIT.ok;
 }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { asUid, type Href } from '../../src/domain/ids.js';
+import { EXIT, exitCodeOf } from '../../src/sync/report.js';
 import { memorySync } from '../support/memory-sync.js';
+import { noteCodec } from '../support/note-codec.js';
 
 /** Three contacts synced both ways; returns the harness and the contacts' hrefs. */
 async function threeSynced() {
@@ -30,11 +32,33 @@ describe('a mailbox that no longer knows the last sync token', () => {
 
     const report = await sync({ settings: { mode: 'express' } });
 
-    expect(report.outcome).toBe('held');
+    expect(report.heldPlanId).not.toBeNull();
     expect(report.reason).toContain('no longer knew the last sync token');
     expect(report.reason).toContain('1 item synced before is missing');
+    expect(exitCodeOf([report])).toBe(EXIT.skipped);
     expect(firm.items.size).toBe(3);
-    expect(await held.listHeld()).toHaveLength(1);
+    const [plan] = await held.listHeld();
+    expect(plan?.id).toBe(report.heldPlanId);
+  });
+
+  it('applies the other changes at once: only the deletions wait, so neither decision loses an edit', async () => {
+    const { server, firm, held, sync, hrefs } = await threeSynced();
+    server.remove('acct', 'contacts', hrefs[0]!);
+    const bob = noteCodec.parse(server.items('acct', 'contacts').get(hrefs[1]!)!, asUid('x'));
+    server.put(
+      'acct',
+      'contacts',
+      hrefs[1]!,
+      noteCodec.serialize({ ...bob, body: 'edited after the restore' }),
+    );
+    server.invalidateTokens('acct', 'contacts');
+
+    const report = await sync({ settings: { mode: 'express' } });
+
+    expect(report.toFirm).toEqual({ created: 0, updated: 1, deleted: 0 });
+    expect([...firm.items.values()].find((n) => n.uid === bob.uid)?.body).toBe('edited after the restore');
+    const [plan] = await held.listHeld();
+    expect(JSON.parse(plan!.plan).ops.map((o: { type: string }) => o.type)).toEqual(['delete-in-firm']);
   });
 
   it('lets the same deletion through when the token is still known, or in a complete sync', async () => {
