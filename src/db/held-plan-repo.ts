@@ -59,7 +59,7 @@ export class HeldPlanRepo implements HeldPlanStore {
    * Records the administrator's decision. Throws `NotFound` for an unknown id and
    * `PreconditionFailed` when the plan was already decided (two administrators at once).
    */
-  async resolveHeld(id: string, state: 'approved' | 'rejected'): Promise<void> {
+  async resolveHeld(id: string, state: 'approved' | 'rejected' | 'superseded'): Promise<void> {
     const result = await this.database.db
       .updateTable('held_plans')
       .set({ state, resolved_at: isoAt(this.clock()) })

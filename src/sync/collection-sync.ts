@@ -152,7 +152,23 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
     { probe: wroteMailbox ? null : probe, token: kept, firmCounter },
     recovery || planned > 0 || !everSynced,
   );
+  if (recovery) await supersedeHeld(deps, target);
   if (nothingDone(report)) report.outcome = 'unchanged';
+}
+
+/**
+ * A recovery matched both sides anew: a plan held before it (mass deletions found in a
+ * restored mailbox) was made against a state that no longer is, and approving it would
+ * write stale values. It is marked superseded, and the collection syncs again.
+ */
+async function supersedeHeld<T extends { readonly uid: Uid }>(
+  deps: CollectionDeps<T>,
+  target: CollectionTarget,
+): Promise<void> {
+  for (const plan of await deps.held.listHeld({ state: 'held' })) {
+    if (plan.user === target.user && plan.kind === target.kind)
+      await deps.held.resolveHeld(plan.id, 'superseded');
+  }
 }
 
 /** What this run wrote to the mailbox: href → the etag the write answered (or null), or 'deleted'. */

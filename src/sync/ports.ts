@@ -161,7 +161,8 @@ export interface HeldPlanRecord {
   readonly reason: string;
   /** Serialized plan (JSON); see `sync/plan.ts`. */
   readonly plan: string;
-  readonly state: 'held' | 'approved' | 'rejected';
+  /** `superseded`: a recovery of the collection made it moot (it had matched both sides anew). */
+  readonly state: 'held' | 'approved' | 'rejected' | 'superseded';
 }
 
 /** Held plans (SPEC §6). */
@@ -171,5 +172,5 @@ export interface HeldPlanStore {
   getHeld(id: string): Promise<HeldPlanRecord | null>;
   /** True when `user` has a plan still held for `kind`: that collection is not synced until it is resolved. */
   hasHeld(user: UserId, kind: CollectionKind): Promise<boolean>;
-  resolveHeld(id: string, state: 'approved' | 'rejected'): Promise<void>;
+  resolveHeld(id: string, state: 'approved' | 'rejected' | 'superseded'): Promise<void>;
 }

@@ -194,7 +194,7 @@ export class MemoryHeldStore implements HeldPlanStore {
   async hasHeld(user: UserId, kind: CollectionKind): Promise<boolean> {
     return this.plans.some((p) => p.user === user && p.kind === kind && p.state === 'held');
   }
-  async resolveHeld(id: string, state: 'approved' | 'rejected'): Promise<void> {
+  async resolveHeld(id: string, state: 'approved' | 'rejected' | 'superseded'): Promise<void> {
     const i = this.plans.findIndex((p) => p.id === id);
     if (i >= 0) this.plans[i] = { ...this.plans[i]!, state };
   }
