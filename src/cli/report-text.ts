@@ -29,12 +29,12 @@ function renderCollection(c: CollectionReport): string {
   if (c.conflicts > 0) parts.push(`${c.conflicts} changed on both sides (losing values journaled)`);
   if (c.deferred > 0) parts.push(`${c.deferred} deferred to the next run`);
   if (c.quarantined.length > 0) parts.push(`${c.quarantined.length} quarantined`);
-  if (c.notWritten.length > 0) parts.push(`${c.notWritten.length} kept as in the mailbox`);
+  if (c.notWritten.length > 0) parts.push(`${c.notWritten.length} not written to the mailbox`);
   const out = [`${head} — ${parts.join(', ')}`];
   if (c.reason) out.push(`    why: ${c.reason}`);
   if (c.heldPlanId) out.push(`    held plan ${c.heldPlanId}: liaison held show ${c.heldPlanId}`);
   // The reason names user, collection, server and item.
   for (const q of c.quarantined) out.push(`    quarantined: ${q.reason}`);
-  for (const n of c.notWritten) out.push(`    kept as in the mailbox: ${n.reason}`);
+  for (const n of c.notWritten) out.push(`    not written to the mailbox: ${n.reason}`);
   return out.join('\n');
 }

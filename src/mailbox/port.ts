@@ -78,6 +78,8 @@ export interface MailboxCollection {
   changesSince(token: SyncToken): Promise<ChangeSet | null>;
   /** Reads items in bounded batches; a missing href is reported as missing, not thrown. */
   read(hrefs: readonly Href[]): AsyncIterable<ReadResult>;
+  /** Whether `href` names an item of this collection (not of another collection of the mailbox). */
+  holds(href: Href): boolean;
   /** Creates an item at an href derived from its UID; never overwrites (If-None-Match: *). */
   create(uid: Uid, text: string): Promise<WriteResult>;
   /** Replaces an item only if its etag is still `ifMatch`. */

@@ -1,7 +1,15 @@
 import type { ItemCodec } from '../domain/codec.js';
 import { errorMessage, isLiaisonError } from '../domain/errors.js';
 import type { Fields } from '../domain/fields.js';
-import type { CollectionKind, Etag, FirmItemId, Href, Uid, UserId } from '../domain/ids.js';
+import {
+  asHref,
+  type CollectionKind,
+  type Etag,
+  type FirmItemId,
+  type Href,
+  type Uid,
+  type UserId,
+} from '../domain/ids.js';
 import { fallbackUid } from '../formats/fallback-uid.js';
 import type { MailboxCollection } from '../mailbox/port.js';
 import type { Op } from './plan-types.js';
@@ -25,7 +33,11 @@ export interface ExecuteContext<T extends { readonly uid: Uid }> {
   readonly onMailboxWrite?: (href: Href, etag: Etag | null | 'deleted') => void;
 }
 
-type Outcome<T> = { commit: ItemCommit<T>; count: () => void } | { deferred: true };
+type Outcome<T> =
+  | { commit: ItemCommit<T>; count: () => void }
+  | { deferred: true }
+  /** Not written, nothing to record: reported with why (see `report.notWritten`). */
+  | { refused: { readonly href: string; readonly reason: string } };
 
 /**
  * Applies a plan: mailbox writes first, then the firm writes, status and journal of a
@@ -63,8 +75,9 @@ export async function executePlan<T extends { readonly uid: Uid }>(
     const stale = await staleFirmItems(chunk, results, ctx);
     results.forEach((r, at) => {
       if (!r) return;
+      if ('refused' in r) ctx.report.notWritten.push(r.refused);
       // A firm item edited since it was planned is not overwritten or deleted: it is re-planned.
-      if ('deferred' in r || stale.has(at)) ctx.report.deferred++;
+      else if ('deferred' in r || stale.has(at)) ctx.report.deferred++;
       else {
         ready.push(r.commit);
         counters.push(r.count);
@@ -132,8 +145,21 @@ async function applyOne<T extends { readonly uid: Uid }>(
         written = await mailbox.create(op.uid, codec.serialize(item));
         ctx.onMailboxWrite?.(written.href, written.etag);
       } catch (e) {
-        // Someone created an item at that place meanwhile: the next run matches it by UID.
-        if (isLiaisonError(e, 'AlreadyExists')) return { deferred: true };
+        if (isLiaisonError(e, 'AlreadyExists')) {
+          // The UID is taken outside this collection (Cyrus allows a UID once in all of a
+          // user's calendars): no later run can match it here, so it is said, not deferred.
+          const holder = e.context.href;
+          if (holder !== undefined && holder !== null && !mailbox.holds(asHref(holder))) {
+            return {
+              refused: {
+                href: holder,
+                reason: `${e.message}: the UID ${op.uid} is used by ${holder}, outside the synced ${ctx.kind === 'contacts' ? 'address book' : 'calendar'}; it is written once that item is moved into it or deleted`,
+              },
+            };
+          }
+          // Someone created an item at that place meanwhile: the next run matches it by UID.
+          return { deferred: true };
+        }
         throw e;
       }
       return {
@@ -317,7 +343,7 @@ function keepMailboxVersion<T extends { readonly uid: Uid }>(
     },
     count: () => {
       ctx.report.toFirm.updated++;
-      ctx.report.notWritten.push({ href: op.href, reason });
+      ctx.report.notWritten.push({ href: op.href, reason: `kept as in the mailbox: ${reason}` });
     },
   };
 }
@@ -356,7 +382,7 @@ async function restoreFromMailbox<T extends { readonly uid: Uid }>(
       },
       count: () => {
         ctx.report.toFirm.created++;
-        ctx.report.notWritten.push({ href: op.href, reason });
+        ctx.report.notWritten.push({ href: op.href, reason: `put back as in the mailbox: ${reason}` });
       },
     };
   }

@@ -33,8 +33,8 @@ export interface CollectionReport {
   /** Changes left for the next run: the item changed while this run wrote it. */
   deferred: number;
   /**
-   * Firm changes the mailbox server would not take as they are (a meeting it schedules):
-   * the mailbox's version was kept in the firm database instead.
+   * Firm changes the mailbox server would not take: a meeting it schedules (the mailbox's
+   * version was kept in the firm database instead), a UID it holds in another collection.
    */
   notWritten: { readonly href: string; readonly reason: string }[];
   heldPlanId: string | null;

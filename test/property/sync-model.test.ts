@@ -197,7 +197,8 @@ class World {
     } catch {
       report.outcome = 'failed'; // an injected crash: the next run must recover from it
     }
-    if (report.outcome === 'held' && report.heldPlanId) {
+    // A whole plan held, or only its deletions after a forgotten sync token (the rest applied).
+    if (report.heldPlanId && report.outcome !== 'skipped') {
       // The administrator approves, later: a vanished side is what this history really did.
       // The crash injected into the run that held the plan is not the approval's.
       this.server.clearFault();

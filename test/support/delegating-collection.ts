@@ -21,6 +21,7 @@ export function delegatingCollection(
     currentToken: () => inner.currentToken(),
     changesSince: (t) => inner.changesSince(t),
     read: (hrefs) => inner.read(hrefs),
+    holds: (href) => inner.holds(href),
     create: (uid, text) => inner.create(uid, text),
     update: (href, text, ifMatch) => inner.update(href, text, ifMatch),
     delete: (href, ifMatch) => inner.delete(href, ifMatch),

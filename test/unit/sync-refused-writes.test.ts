@@ -3,7 +3,7 @@ import { LiaisonError } from '../../src/domain/errors.js';
 import { asUid, type Href } from '../../src/domain/ids.js';
 import type { MemoryMailboxServer } from '../../src/mailbox/memory/memory-mailbox-server.js';
 import type { MailboxStore } from '../../src/mailbox/port.js';
-import { delegatingCollection } from '../support/delegating-collection.js';
+import { delegatingStore } from '../support/delegating-collection.js';
 import { memorySync } from '../support/memory-sync.js';
 import type { Note } from '../support/note-codec.js';
 
@@ -15,17 +15,10 @@ import type { Note } from '../support/note-codec.js';
 const REFUSED = 'a meeting the server schedules: change it in the mail client';
 
 function refusingMailbox(server: MemoryMailboxServer): MailboxStore {
-  const store = server.open('acct');
   const refuse = async (): Promise<never> => {
     throw new LiaisonError('Unsupported', REFUSED);
   };
-  return {
-    location: store.location,
-    readMarker: () => store.readMarker(),
-    writeMarker: (n) => store.writeMarker(n),
-    collection: async (kind) =>
-      delegatingCollection(await store.collection(kind), { update: refuse, delete: refuse }),
-  };
+  return delegatingStore(server.open('acct'), () => ({ update: refuse, delete: refuse }));
 }
 
 describe('a mailbox that refuses to change or delete an item', () => {
@@ -51,7 +44,7 @@ describe('a mailbox that refuses to change or delete an item', () => {
     firm.userPut(id, note('moved by the firm'));
     const report = await sync(refusingMailbox(server));
     expect(report.outcome).toBe('synced');
-    expect(report.notWritten).toEqual([{ href, reason: REFUSED }]);
+    expect(report.notWritten).toEqual([{ href, reason: `kept as in the mailbox: ${REFUSED}` }]);
     expect(report.toMailbox.updated).toBe(0);
     expect(report.toFirm.updated).toBe(1);
     expect(firm.items.get(id)?.body).toBe('as agreed');
@@ -67,7 +60,7 @@ describe('a mailbox that refuses to change or delete an item', () => {
     const { server, firm, sync, id, href } = await setup();
     firm.userDelete(id);
     const report = await sync(refusingMailbox(server));
-    expect(report.notWritten).toEqual([{ href, reason: REFUSED }]);
+    expect(report.notWritten).toEqual([{ href, reason: `put back as in the mailbox: ${REFUSED}` }]);
     expect(report.toMailbox.deleted).toBe(0);
     expect(report.toFirm.created).toBe(1);
     expect([...firm.items.values()].map((n) => n.body)).toEqual(['as agreed']);
@@ -75,5 +68,35 @@ describe('a mailbox that refuses to change or delete an item', () => {
     const again = await sync(refusingMailbox(server));
     expect(again.toFirm).toEqual({ created: 0, updated: 0, deleted: 0 });
     expect(again.toMailbox).toEqual({ created: 0, updated: 0, deleted: 0 });
+  });
+});
+
+describe('a mailbox that holds the UID of a new item in another collection', () => {
+  it('does not write it, says which item holds the UID, and does not defer it run after run', async () => {
+    const { server, firm, sync } = await memorySync();
+    firm.userPut(null, { uid: asUid('taken'), title: 'Board meeting', body: '', tags: [], private: false });
+    // As Cyrus answers a UID it holds in another calendar of the user (no-uid-conflict).
+    const elsewhere = 'other-calendar/board.ics';
+    const mailbox = delegatingStore(server.open('acct'), () => ({
+      create: async (): Promise<never> => {
+        throw new LiaisonError('AlreadyExists', 'PUT answered 403: another item already has this UID', {
+          context: { href: elsewhere },
+        });
+      },
+    }));
+
+    const report = await sync({ mailbox });
+
+    expect(report.deferred).toBe(0);
+    expect(report.notWritten).toEqual([
+      {
+        href: elsewhere,
+        reason: expect.stringContaining(
+          `the UID taken is used by ${elsewhere}, outside the synced address book`,
+        ),
+      },
+    ]);
+    expect(server.items('acct', 'contacts').size).toBe(0);
+    expect(firm.items.size).toBe(1);
   });
 });

@@ -173,6 +173,10 @@ export class DavCollection implements MailboxCollection {
     });
   }
 
+  holds(href: Href): boolean {
+    return isItemOf(this.#path, href);
+  }
+
   /**
    * PUT with `If-None-Match: *` at the href derived from the UID. 412: an item is already
    * there (AlreadyExists with that href); a UID conflict (RFC 4791 §5.3.2.1, RFC 6352

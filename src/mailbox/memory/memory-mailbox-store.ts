@@ -65,6 +65,10 @@ class MemoryCollection implements MailboxCollection {
     this.location = `memory://${account}/${kind}`;
   }
 
+  holds(href: Href): boolean {
+    return href !== '' && !href.includes('/');
+  }
+
   async list(): Promise<ItemRef[]> {
     return this.backend.serve('list', this.account, () => {
       const state = this.#state();

@@ -216,6 +216,10 @@ export class VdirCollection implements MailboxCollection {
     }
   }
 
+  holds(href: Href): boolean {
+    return this.#isItemName(href);
+  }
+
   /** The path of an item, refusing an href that is not a plain item file name of this folder. */
   #itemPath(href: Href): string {
     if (!this.#isItemName(href)) {
