@@ -87,7 +87,14 @@ export function registerContacts(program: Command): void {
           ],
           ['Nickname', c.nickname],
           ['Organization', c.organization],
-          ['Department', c.department],
+          // Units one per line; `\;` is a semicolon within a unit (see vcard-reader.ts).
+          [
+            'Department',
+            c.department
+              .split(/(?<!\\);/)
+              .map((u) => u.replaceAll('\\;', ';'))
+              .join('\n'),
+          ],
           ['Title', c.title],
           ['E-mail', typed(c.emails)],
           ['Phone', typed(c.phones)],

@@ -25,8 +25,8 @@ function renderCollection(c: CollectionReport): string {
   // A held or dry run reports what the plan would do: nothing was written.
   const planned = c.outcome === 'held' || c.dryRun ? 'would go ' : '';
   const parts = [`${planned}to mailbox ${tally(c.toMailbox)}`, `to firm ${tally(c.toFirm)}`];
-  // Settled by the policy field by field; each losing value is in the journal.
-  if (c.conflicts > 0) parts.push(`${c.conflicts} changed on both sides (losing values journaled)`);
+  // Merged field by field; a field both changed went by the policy, its losing value journaled.
+  if (c.conflicts > 0) parts.push(`${c.conflicts} changed on both sides, merged`);
   if (c.deferred > 0) parts.push(`${c.deferred} deferred to the next run`);
   if (c.quarantined.length > 0) parts.push(`${c.quarantined.length} quarantined`);
   if (c.notWritten.length > 0) parts.push(`${c.notWritten.length} not written to the mailbox`);

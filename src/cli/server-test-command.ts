@@ -226,7 +226,8 @@ export function registerServerTest(server: Command): void {
           );
         }
         if (result.error) {
-          process.stderr.write(`liaison: ${result.error.message}\n`);
+          // With --json the error is in the JSON printed above, and nowhere else.
+          if (!opts.json) process.stderr.write(`liaison: ${result.error.message}\n`);
           process.exitCode = 1;
         }
       });

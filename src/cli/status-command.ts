@@ -33,7 +33,10 @@ export function registerStatus(program: Command): void {
               outOfSyncReason: s.outOfSyncReason,
               heldPlans: plans,
               lastFailure: s.lastFailure,
-              busy: busyOf(leases.get(u.id)),
+              // A sync holds the user, but only a collection it syncs is busy.
+              busy: (kind === 'contacts' ? u.contactsEnabled : u.calendarEnabled)
+                ? busyOf(leases.get(u.id))
+                : null,
               quarantined: quarantined
                 .filter((q) => q.user === u.id && q.kind === kind)
                 .map(({ href, reason, since }) => ({ href, reason, since })),

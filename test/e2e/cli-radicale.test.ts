@@ -667,6 +667,10 @@ describe('liaison CLI on a Radicale server', () => {
       expect(test.code).toBe(1);
       expect(test.stderr).toMatch(/wrong password for server wrongpw \(account liaison-service\)/);
       expect(test.stdout + test.stderr).not.toContain(WRONG_PASSWORD);
+      const json = await liaison(['server', 'test', ...args, '--json'], env);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { kind: 'AccessDenied' } });
+      expect(json.stderr).toBe('');
     }
 
     const run = await liaison(['sync', '--all', '--mode', 'express', '--scope', 'both', '--json'], env);

@@ -3,7 +3,7 @@ import { renderReport } from '../../src/cli/report-text.js';
 import { emptyReport } from '../../src/sync/report.js';
 
 describe('the text of a run report', () => {
-  it('says how many items changed on both sides, and where the losing values went', () => {
+  it('says how many items changed on both sides and were merged', () => {
     const contacts = { ...emptyReport('ann', 'contacts', false), outcome: 'synced' as const, conflicts: 2 };
     contacts.toFirm.updated = 2;
     const text = renderReport({
@@ -14,7 +14,7 @@ describe('the text of a run report', () => {
       collections: [contacts],
     });
     expect(text).toContain(
-      'ann contacts: synced — to mailbox +0 ~0 -0, to firm +0 ~2 -0, 2 changed on both sides (losing values journaled)',
+      'ann contacts: synced — to mailbox +0 ~0 -0, to firm +0 ~2 -0, 2 changed on both sides, merged',
     );
   });
 });
