@@ -5,7 +5,7 @@
  * count as a change.
  */
 import ICAL from 'ical.js';
-import { rawValue } from './content-lines.js';
+import { rawValue, valueStart } from './content-lines.js';
 import { decodeText, encodeParamValue, escapeText } from './text-values.js';
 
 /** An ical.js design set (iCalendar, vCard 3.0 or vCard 4.0). */
@@ -66,7 +66,12 @@ export function parseProperty(line: string, design: DesignSet): ParsedProperty {
     string,
     ...unknown[],
   ];
-  const [lowerName, jparams, valueType, ...values] = jcal;
+  const [lowerName, jparams, detected, ...values] = jcal;
+  // A VALUE the design does not allow for the property (vCard 3.0 BDAY;VALUE=text) is taken
+  // as declared: ical.js would put its default in its place, and the value would be written
+  // back declared as something it is not (BDAY;VALUE=DATE:circa 1800).
+  const declared = /;VALUE=([A-Za-z-]+)(?=;|$)/i.exec(line.slice(0, Math.max(0, valueStart(line))))?.[1];
+  const valueType = declared === undefined ? detected : declared.toLowerCase();
   const params: Record<string, ParamValue> = {};
   let group = '';
   for (const [key, value] of Object.entries(jparams)) {

@@ -245,6 +245,21 @@ describe('vCard versions and leftovers', () => {
     );
   });
 
+  it('keeps a birthday given as text as text, in 3.0 and in 4.0', () => {
+    for (const version of ['3.0', '4.0']) {
+      const text = card('FN:Old Timer', 'BDAY;VALUE=text:circa 1800').replace(
+        'VERSION:3.0',
+        `VERSION:${version}`,
+      );
+      const c = contactCodec.parse(text, UID);
+      expect(c.birthday).toBe('');
+      const written = logicalLines(
+        contactCodec.serialize(contactCodec.fromFields(c.uid, contactCodec.fields(c))),
+      );
+      expect(written).toContain('BDAY;VALUE=TEXT:circa 1800');
+    }
+  });
+
   it('gives the same hash for the same card in 3.0 and 4.0 syntax', () => {
     const v3 = card(
       'FN:Jane Doe',
