@@ -135,6 +135,20 @@ export function planDown(input: DownInput): DownPlan {
         outcome('already-reviewed', fields);
         continue;
       }
+      // A value the user rejected is not proposed again when the firm contact changes in
+      // another field since (the user's own edit going up, say); a new value is.
+      const declined = earlier.filter((r) => r.state === 'rejected' && r.firmContactId === firm.id);
+      const again = fields.filter((k) =>
+        declined.some((r) => k in r.proposed && sameValue(r.proposed[k], take[k])),
+      );
+      if (again.length > 0) {
+        for (const k of again) delete take[k];
+        fields.splice(0, fields.length, ...Object.keys(take));
+        if (fields.length === 0) {
+          outcome('already-reviewed', again);
+          continue;
+        }
+      }
       plan.supersede.push(...earlier.filter((r) => r.state === 'held').map((r) => r.id));
       const current: Record<string, FieldValue> = {};
       for (const k of fields) current[k] = user[k] ?? null;

@@ -143,6 +143,36 @@ describe('planDown', () => {
     expect(again.reviews).toEqual([]);
   });
 
+  it('preference review: a rejected value is not proposed again after another field changed; a new value is', () => {
+    const rejected: FirmReview = {
+      id: 'r-1',
+      user: USER,
+      login: 'bob',
+      kind: 'update',
+      userContactId: asFirmItemId('c1'),
+      firmContactId: F1,
+      firmSeq: 50,
+      proposed: { title: 'VP Sales' },
+      current: { title: 'Associate' },
+      state: 'rejected',
+      createdAt: 't',
+      resolvedAt: 't',
+    };
+    // Later the firm contact changed again (Bob's own phone went up, or a colleague's).
+    const firm = { ...base, title: 'VP Sales', phones: [{ types: ['work'], value: '222' }] };
+    const p = plan([row(bob(), base, firm, 60)], { updates: 'review' }, [rejected]);
+    expect(p.reviews).toEqual([expect.objectContaining({ proposed: { phones: firm.phones } })]);
+    const onlyTitle = plan([row(bob(), base, { ...base, title: 'VP Sales' }, 60)], { updates: 'review' }, [
+      rejected,
+    ]);
+    expect(onlyTitle.outcomes[0]).toMatchObject({ kind: 'already-reviewed', fields: ['title'] });
+    expect(onlyTitle.reviews).toEqual([]);
+    const newTitle = plan([row(bob(), base, { ...base, title: 'CFO' }, 60)], { updates: 'review' }, [
+      rejected,
+    ]);
+    expect(newTitle.reviews).toEqual([expect.objectContaining({ proposed: { title: 'CFO' } })]);
+  });
+
   it('downChanges walks the table', () => {
     const b = { a: 1, b: 1, c: 1, d: 1 } as Fields;
     const f = { a: 1, b: 2, c: 2, d: 2 } as Fields;
