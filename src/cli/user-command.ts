@@ -4,6 +4,7 @@ import { LiaisonError } from '../domain/errors.js';
 import type { CollectionKind } from '../domain/ids.js';
 import {
   type FirmPreferences,
+  listReviews,
   NEW_CONTACTS_PREFERENCES,
   type NewContactsPreference,
   type PreferencesPatch,
@@ -311,6 +312,17 @@ export function registerUser(program: Command): void {
           } else {
             say(`Updated ${result.updated.length} user(s): ${result.updated.join(', ')}`);
             if (patch.updates !== undefined) say(`  firm updates: ${patch.updates}`);
+            if (patch.updates === 'auto') {
+              // Reviews held before stay to be decided: the firm changes in them are not taken up again.
+              for (const login of logins) {
+                const held = await listReviews(app.firmDeps(), { user: login });
+                const updates = held.filter((r) => r.kind === 'update').length;
+                if (updates > 0)
+                  say(
+                    `  ${login}: ${updates} update review(s) held before stay held: liaison review list --user ${login}`,
+                  );
+              }
+            }
             if (patch.newContacts !== undefined) say(`  new contacts: ${patch.newContacts}`);
             for (const [words, users] of inPlace) say(`  ${words} in place for: ${users.join(', ')}`);
             if (changed) {
