@@ -97,6 +97,10 @@ function countsText(step: FirmUserReport['step'], c: FirmCounts): string {
   if (c.keptPrivate > 0) parts.push(`${c.keptPrivate} kept private`);
   if (c.detached > 0) parts.push(`${c.detached} kept apart (firm contact deleted)`);
   if (c.groups > 0) parts.push(`${plural(c.groups, 'contact group')} (not people)`);
+  if (c.overruled > 0)
+    parts.push(
+      `${plural(c.overruled, 'field')} another user changed too (this user's value taken; see the journal)`,
+    );
   if (c.disconnected > 0) parts.push(`${c.disconnected} disconnected`);
   return parts.join('; ');
 }

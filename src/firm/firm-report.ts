@@ -30,6 +30,8 @@ export interface FirmCounts {
   detached: number;
   /** Contact groups (KIND:group): a user's own lists, not people. */
   groups: number;
+  /** Fields another user had changed differently too: this user's value taken, the other journaled. */
+  overruled: number;
 }
 
 /**
@@ -83,6 +85,7 @@ export function emptyCounts(): FirmCounts {
     keptPrivate: 0,
     detached: 0,
     groups: 0,
+    overruled: 0,
   };
 }
 
@@ -105,6 +108,7 @@ export function settleOutcome(report: FirmUserReport): void {
 export function tallyUp(report: FirmUserReport, plan: UpPlan): void {
   const c = report.counts;
   for (const o of plan.outcomes) {
+    c.overruled += o.overruled?.length ?? 0;
     if (o.kind === 'connected') c.connected += 1;
     else if (o.kind === 'flagged') c.flaggedDuplicates += 1;
     else if (o.kind === 'disconnected') c.disconnected += 1;

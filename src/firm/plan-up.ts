@@ -75,6 +75,8 @@ export interface UpOutcome {
   readonly uid: string;
   readonly kind: UpOutcomeKind;
   readonly firmContactId: FirmContactId | null;
+  /** Fields another user had changed differently since this user's last exchange: this user's value won. */
+  readonly overruled?: readonly string[];
 }
 
 /** What the up planner needs: plain values read by the step. */
@@ -214,13 +216,22 @@ class UpPlanner {
 
   /** A connected contact: what the user changed against the base goes to the firm contact. */
   private update(c: UserContactLink, user: Fields, base: Fields, f: Working): void {
-    // The user's edit is the newer one: it wins a field another user changed differently.
-    const merged = pickFirmFields(mergeThreeWay(base, f.fields, user, 'mailbox', FIRM_SET_FIELDS).fields);
-    const changed = this.change(c, f, merged);
+    // The user's edit reaches the firm contact now, after the other's: it wins a field another
+    // user changed differently, and the overruled value is named in the journal line.
+    const result = mergeThreeWay(base, f.fields, user, 'mailbox', FIRM_SET_FIELDS);
+    const overruled = result.conflicts
+      .map((x) => x.field)
+      .filter((k) => (FIRM_FIELDS as readonly string[]).includes(k));
+    const by = [...new Set(overruled.map((k) => f.provenance[k]?.user).filter((u) => u !== undefined))];
+    const note =
+      overruled.length === 0
+        ? ''
+        : `${overruled.join(', ')} changed by ${by.join(', ') || 'another user'} too: this user's value taken`;
+    const changed = this.change(c, f, pickFirmFields(result.fields), note);
     // The link stays as it is: only its base moves (its firm contact column is not rewritten).
     if (!sameFirmFields(base, user))
       this.bases.push({ userContactId: c.id, firmContactId: f.id, base: user });
-    this.outcome(c, changed ? 'updated' : 'unchanged', f.id);
+    this.outcome(c, changed ? 'updated' : 'unchanged', f.id, overruled);
   }
 
   private match(c: UserContactLink, user: Fields, keys: FirmMatchKeys): void {
@@ -338,7 +349,7 @@ class UpPlanner {
   }
 
   /** Sets a firm contact's fields; journals and stamps the fields that changed. False when none did. */
-  private change(c: UserContactLink, f: Working, fields: Fields): boolean {
+  private change(c: UserContactLink, f: Working, fields: Fields, note = ''): boolean {
     const changed = changedFirmFields(f.fields, fields);
     if (changed.length === 0) return false;
     const before: Record<string, Fields[string]> = {};
@@ -352,7 +363,7 @@ class UpPlanner {
     f.fields = fields;
     f.provenance = provenance;
     f.written = true;
-    this.journal.push(this.line(c, 'firm-update', f.id, before, after, ''));
+    this.journal.push(this.line(c, 'firm-update', f.id, before, after, note));
     return true;
   }
 
@@ -396,8 +407,19 @@ class UpPlanner {
     };
   }
 
-  private outcome(c: UserContactLink, kind: UpOutcomeKind, firm: FirmContactId | null): void {
-    this.outcomes.push({ userContactId: c.id, uid: c.contact.uid, kind, firmContactId: firm });
+  private outcome(
+    c: UserContactLink,
+    kind: UpOutcomeKind,
+    firm: FirmContactId | null,
+    overruled: readonly string[] = [],
+  ): void {
+    this.outcomes.push({
+      userContactId: c.id,
+      uid: c.contact.uid,
+      kind,
+      firmContactId: firm,
+      ...(overruled.length > 0 ? { overruled } : {}),
+    });
   }
 }
 

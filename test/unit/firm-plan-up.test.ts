@@ -289,6 +289,23 @@ describe('planUp: new contacts', () => {
 describe('planUp: connected contacts', () => {
   const base = firmFieldsOf(person('a', { phones: [{ types: ['work'], value: '111' }], title: 'Associate' }));
 
+  it('a field another user changed differently too: this user’s value is taken, and the overruled one named', () => {
+    const f = {
+      ...firm('F1', { ...base, title: 'Partner' }),
+      provenance: { title: { user: 'bob', run: 'r0', at: 't0' } },
+    };
+    const mine = person('a', { phones: [{ types: ['work'], value: '111' }], title: 'Counsel' });
+    const p = plan([link('c1', mine, { firmContactId: f.id, base })], [f]);
+    expect(p.outcomes[0]).toMatchObject({ kind: 'updated', overruled: ['title'] });
+    expect(p.firmWrites[0]?.fields.title).toBe('Counsel');
+    expect(p.journal[0]).toMatchObject({
+      action: 'firm-update',
+      before: { title: 'Partner' },
+      after: { title: 'Counsel' },
+      note: "title changed by bob too: this user's value taken",
+    });
+  });
+
   it('takes up only the fields the user changed: a phone change keeps another user’s title change', () => {
     // Bob changed the title on the firm side since Alice's base; Alice changed the phone.
     const f = firm('F1', { ...base, title: 'Partner' });
