@@ -114,6 +114,35 @@ const endText = (a: Appointment) => {
   return isDate(a.end) ? dayBefore(a.end.value) : `${a.end.value}${a.end.tzid ? ` ${a.end.tzid}` : ''}`;
 };
 
+/**
+ * One changed occurrence in words: which one (and whether all following ones too, RFC 5545
+ * RANGE=THISANDFUTURE), and what it became: cancelled, or its new start and summary.
+ */
+function overrideText(o: Appointment['overrides'][number]): string {
+  const line = (name: string) =>
+    o.component.split(/\r?\n/).find((l) => l.startsWith(`${name}:`) || l.startsWith(`${name};`));
+  const value = (l: string | undefined) => (l === undefined ? undefined : l.slice(l.indexOf(':') + 1).trim());
+  const basic = value(line('DTSTART'));
+  const start =
+    basic === undefined
+      ? undefined
+      : basic.replace(
+          /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2}))?(Z?)$/,
+          (_, y, m, d, h, mi, sec, z) =>
+            h === undefined ? `${y}-${m}-${d}` : `${y}-${m}-${d}T${h}:${mi}:${sec}${z}`,
+        );
+  const zone = /;TZID=([^;:]+)/.exec(line('DTSTART') ?? '')?.[1];
+  const summary = value(line('SUMMARY'));
+  const following = /;RANGE=THISANDFUTURE/i.test(line('RECURRENCE-ID') ?? '') ? ' and all following' : '';
+  const what = /^STATUS:CANCELLED$/m.test(o.component)
+    ? 'cancelled'
+    : [start && `starts ${start}${zone ? ` ${zone}` : ''}`, summary && `"${summary}"`]
+        .filter(Boolean)
+        .join(', ');
+  const which = `${o.recurrenceId.value}${o.recurrenceId.tzid ? ` ${o.recurrenceId.tzid}` : ''}${following}`;
+  return `${which}: ${what || 'changed'}`;
+}
+
 /** YYYY-MM-DD one day later / earlier. */
 function dayAfter(date: string): string {
   return shiftDate(date, 1);
@@ -175,20 +204,7 @@ export function registerAppointments(program: Command): void {
           ['Repeats', a.rrule],
           ['Cancelled', dates(a.exdates)],
           ['Added', dates(a.rdates)],
-          [
-            'Changed',
-            a.overrides
-              .map((o) => {
-                const summary = /^SUMMARY:(.*)$/m.exec(o.component)?.[1];
-                const start = /^DTSTART[^:]*:(.*)$/m.exec(o.component)?.[1];
-                const cancelled = /^STATUS:CANCELLED$/m.test(o.component);
-                const what = cancelled
-                  ? 'cancelled'
-                  : [start && `starts ${start}`, summary && `"${summary}"`].filter(Boolean).join(', ');
-                return `${o.recurrenceId.value}${o.recurrenceId.tzid ? ` ${o.recurrenceId.tzid}` : ''}: ${what || 'changed'}`;
-              })
-              .join('\n'),
-          ],
+          ['Changed', a.overrides.map(overrideText).join('\n')],
           ['Location', a.location],
           ['Description', a.description],
           ['Organizer', a.organizer],

@@ -169,7 +169,7 @@ describe('liaison appointments show, and all-day appointments', () => {
       /^Cancelled: +2026-11-17T10:00:00 Europe\/Berlin\n +2026-12-01T10:00:00 Europe\/Berlin$/m,
     );
     expect(shown.stdout).toMatch(
-      /^Changed: +2026-11-24T10:00:00 Europe\/Berlin: starts 20261123T160000, "Team meeting \(afternoon\)"$/m,
+      /^Changed: +2026-11-24T10:00:00 Europe\/Berlin: starts 2026-11-23T16:00:00 Europe\/Berlin, "Team meeting \(afternoon\)"$/m,
     );
     const json = await liaisonJson<{ id: string; uid: string; exdates: unknown[] }>(
       ['appointments', 'show', weekly.id, '--json'],
