@@ -59,6 +59,25 @@ function plan(rows: DownRow[], prefs: Partial<FirmPreferences> = {}, reviews: Fi
 
 const base = firmFieldsOf(bob());
 
+/** An update review of Bob's contact c1, held unless said otherwise. */
+function review(over: Partial<FirmReview>): FirmReview {
+  return {
+    id: 'r',
+    user: USER,
+    login: 'bob',
+    kind: 'update',
+    userContactId: asFirmItemId('c1'),
+    firmContactId: F1,
+    firmSeq: 40,
+    proposed: {},
+    current: { title: 'Associate' },
+    state: 'held',
+    createdAt: 't',
+    resolvedAt: null,
+    ...over,
+  };
+}
+
 describe('planDown', () => {
   it('writes only the fields the firm changed; the personal note stays', () => {
     const firm = { ...base, phones: [{ types: ['work'], value: '222' }] };
@@ -112,20 +131,7 @@ describe('planDown', () => {
 
   it('preference review: holds the changes, supersedes a held older proposal, never repeats one', () => {
     const firm = { ...base, title: 'Partner' };
-    const older: FirmReview = {
-      id: 'r-old',
-      user: USER,
-      login: 'bob',
-      kind: 'update',
-      userContactId: asFirmItemId('c1'),
-      firmContactId: F1,
-      firmSeq: 40,
-      proposed: { title: 'Counsel' },
-      current: { title: 'Associate' },
-      state: 'held',
-      createdAt: 't',
-      resolvedAt: null,
-    };
+    const older = review({ id: 'r-old', firmSeq: 40, proposed: { title: 'Counsel' } });
     const p = plan([row(bob(), base, firm, 50)], { updates: 'review' }, [older]);
     expect(p.contactWrites).toEqual([]);
     expect(p.supersede).toEqual(['r-old']);
@@ -144,20 +150,13 @@ describe('planDown', () => {
   });
 
   it('preference review: a rejected value is not proposed again after another field changed; a new value is', () => {
-    const rejected: FirmReview = {
+    const rejected = review({
       id: 'r-1',
-      user: USER,
-      login: 'bob',
-      kind: 'update',
-      userContactId: asFirmItemId('c1'),
-      firmContactId: F1,
       firmSeq: 50,
       proposed: { title: 'VP Sales' },
-      current: { title: 'Associate' },
       state: 'rejected',
-      createdAt: 't',
       resolvedAt: 't',
-    };
+    });
     // Later the firm contact changed again (Bob's own phone went up, or a colleague's).
     const firm = { ...base, title: 'VP Sales', phones: [{ types: ['work'], value: '222' }] };
     const p = plan([row(bob(), base, firm, 60)], { updates: 'review' }, [rejected]);
