@@ -1,22 +1,43 @@
 /**
- * The revision bookkeeping of a stored event, carried into the text that replaces it.
+ * What a client keeps in a stored event that is not the event's content, carried into the
+ * text that replaces it.
  *
- * SEQUENCE (RFC 5545 §3.8.7.4) and CREATED change without the event changing, so they are
- * not part of an appointment's fields, and an event rebuilt from merged fields has neither.
- * Written over the mailbox's copy like that, a meeting would fall back to SEQUENCE 0: the
- * organizer's client then sends its next update with a lower number than the attendees
- * have seen, and their clients may ignore it as outdated. So before Liaison replaces an
- * event, the stored copy's values are put back, component by component (the master, and
- * each overridden occurrence by its RECURRENCE-ID, or by its place among them when the
- * series moved and renamed them all), and SEQUENCE goes up by one where the time changed
- * (a "significant revision": DTSTART, DTEND, DURATION, RRULE, RDATE, EXDATE, STATUS).
+ * Some properties change without the event changing, so they are not part of an
+ * appointment's fields, and an event rebuilt from merged fields has none of them. Written
+ * over the mailbox's copy like that:
+ * - a meeting would fall back to SEQUENCE 0 (RFC 5545 §3.8.7.4): the organizer's client then
+ *   sends its next update with a lower number than the attendees have seen, and their
+ *   clients may ignore it as outdated;
+ * - reminders a user dismissed or snoozed would ring again (Thunderbird's X-MOZ-LASTACK and
+ *   X-MOZ-SNOOZE-TIME on the event, ACKNOWLEDGED in a VALARM, RFC 9074 §6);
+ * - calendar-level properties (CALSCALE, X-WR-TIMEZONE, which some importers read floating
+ *   times by) would be gone.
+ * So before Liaison replaces an event, the stored copy's values are put back, component by
+ * component: the calendar, the master, each overridden occurrence by its RECURRENCE-ID (or by
+ * its place among them when the series moved and renamed them all), and each reminder by its
+ * place in its event. Where a plain event's time changed (a "significant revision": DTSTART,
+ * DTEND, DURATION, RRULE, RDATE, EXDATE, STATUS) SEQUENCE goes up by one; a meeting's stays
+ * as stored, since only its organizer may raise it (RFC 5546 §2.1.4), and the copy in this
+ * mailbox may be an attendee's. LAST-MODIFIED, where the stored copy had one, becomes the
+ * time of this write (the written DTSTAMP).
  */
 import { joinFolded, propertyName, rawValue, unfoldLines, valueStart } from './content-lines.js';
 
-/** Kept from the stored copy; a higher stored SEQUENCE also replaces a lower written one. */
-const KEPT = ['SEQUENCE', 'CREATED'] as const;
+/** Properties kept from the stored copy in each kind of component. */
+const KEPT: Readonly<Record<string, (name: string) => boolean>> = {
+  VCALENDAR: (n) => n === 'CALSCALE' || n.startsWith('X-'),
+  VEVENT: (n) =>
+    n === 'SEQUENCE' ||
+    n === 'CREATED' ||
+    n === 'LAST-MODIFIED' ||
+    n === 'X-MOZ-LASTACK' ||
+    n === 'X-MOZ-GENERATION' ||
+    n.startsWith('X-MOZ-SNOOZE-TIME') ||
+    n.startsWith('X-MOZ-RECEIVED-'),
+  VALARM: (n) => n === 'ACKNOWLEDGED',
+};
 
-/** Properties whose change is a significant revision, which raises SEQUENCE (RFC 5545 §3.8.7.4). */
+/** Properties whose change is a significant revision (RFC 5545 §3.8.7.4). */
 const SIGNIFICANT: ReadonlySet<string> = new Set([
   'DTSTART',
   'DTEND',
@@ -27,57 +48,61 @@ const SIGNIFICANT: ReadonlySet<string> = new Set([
   'STATUS',
 ]);
 
-/** One unfolded line of an iCalendar text, with the VEVENT (if any) it belongs to. */
-interface EventLine {
-  readonly line: string;
+/** A component as read: its name, its own property lines in order, and its sub-components. */
+interface Component {
   readonly name: string;
-  /** The RECURRENCE-ID value of the VEVENT it is in ('' for the master, so far); null outside one. */
-  readonly rid: string | null;
-  /** Whether this is the END of that VEVENT. */
-  readonly endsEvent: boolean;
+  readonly lines: string[];
+  readonly children: Component[];
 }
 
-/** The lines of `text`, each with its VEVENT; lines of components inside a VEVENT (VALARM) count as outside. */
-function* eventLines(text: string): Generator<EventLine> {
-  let depth = 0;
-  let rid: string | null = null;
+/** The components of `text` (the VCALENDAR), or null when it does not nest properly. */
+function componentsOf(text: string): Component | null {
+  const root: Component = { name: '', lines: [], children: [] };
+  const stack: Component[] = [root];
   for (const line of unfoldLines(text)) {
     const name = propertyName(line);
+    const top = stack[stack.length - 1]!;
     if (name === 'BEGIN') {
-      depth += 1;
-      if (depth === 2 && rawValue(line).trim().toUpperCase() === 'VEVENT') rid = '';
-      yield { line, name, rid: depth === 2 ? rid : null, endsEvent: false };
+      const c: Component = { name: rawValue(line).trim().toUpperCase(), lines: [], children: [] };
+      top.children.push(c);
+      stack.push(c);
     } else if (name === 'END') {
-      const endsEvent = depth === 2 && rid !== null;
-      yield { line, name, rid: depth === 2 ? rid : null, endsEvent };
-      if (endsEvent) rid = null;
-      depth -= 1;
-    } else {
-      if (depth === 2 && rid !== null && name === 'RECURRENCE-ID') rid = rawValue(line).trim();
-      yield { line, name, rid: depth === 2 ? rid : null, endsEvent: false };
-    }
+      if (stack.length === 1) return null;
+      stack.pop();
+    } else top.lines.push(line);
   }
+  return stack.length === 1 && root.children.length === 1 ? root.children[0]! : null;
 }
 
-/** One VEVENT of a text: its kept lines, and its significant lines in a comparable form. */
-interface EventPart {
-  readonly kept: Map<string, string>;
-  readonly significant: string[];
-}
-
-/** The VEVENTs of `text` by the value of their RECURRENCE-ID ('' for the master). */
-function eventParts(text: string): Map<string, EventPart> {
-  const out = new Map<string, EventPart>();
-  let part: EventPart = { kept: new Map(), significant: [] };
-  for (const l of eventLines(text)) {
-    if (l.rid === null) continue;
-    if (l.endsEvent) {
-      out.set(l.rid, { kept: part.kept, significant: part.significant.sort() });
-      part = { kept: new Map(), significant: [] };
-    } else if ((KEPT as readonly string[]).includes(l.name)) part.kept.set(l.name, l.line);
-    else if (SIGNIFICANT.has(l.name)) part.significant.push(comparable(l.line));
-  }
+function textOf(c: Component, out: string[] = []): string[] {
+  out.push(`BEGIN:${c.name}`, ...c.lines);
+  for (const child of c.children) textOf(child, out);
+  out.push(`END:${c.name}`);
   return out;
+}
+
+function propertyValue(c: Component, property: string): string | undefined {
+  const line = c.lines.find((l) => propertyName(l) === property);
+  return line === undefined ? undefined : rawValue(line).trim();
+}
+
+/** The VEVENTs of a calendar by their RECURRENCE-ID value ('' for the master). */
+function eventsOf(calendar: Component): Map<string, Component> {
+  const out = new Map<string, Component>();
+  for (const c of calendar.children)
+    if (c.name === 'VEVENT') out.set(propertyValue(c, 'RECURRENCE-ID') ?? '', c);
+  return out;
+}
+
+/**
+ * For each overridden occurrence of `written`, the RECURRENCE-ID of the stored one it
+ * replaces: its own, or — when a move renamed them all — the one at its place in order.
+ */
+function storedRids(written: Map<string, Component>, stored: Map<string, Component>): Map<string, string> {
+  const mine = [...written.keys()].filter((r) => r !== '').sort();
+  const theirs = [...stored.keys()].filter((r) => r !== '').sort();
+  const byPlace = mine.length === theirs.length;
+  return new Map(mine.map((r, i) => [r, stored.has(r) || !byPlace ? r : (theirs[i] ?? r)]));
 }
 
 /** A content line with its parameters sorted and unquoted, so that spelling does not count. */
@@ -88,64 +113,79 @@ function comparable(line: string): string {
   return `${[name.toUpperCase(), ...sorted].join(';')}:${line.slice(colon + 1).trim()}`;
 }
 
+function significant(c: Component): string {
+  return c.lines
+    .filter((l) => SIGNIFICANT.has(propertyName(l)))
+    .map(comparable)
+    .sort()
+    .join('\n');
+}
+
 function sequenceOf(line: string | undefined): number {
   const n = line === undefined ? Number.NaN : Number.parseInt(rawValue(line).trim(), 10);
   return Number.isFinite(n) ? n : -1;
 }
 
 /**
- * For each overridden occurrence of `written`, the RECURRENCE-ID of the stored one it
- * replaces: its own, or — when a move renamed them all — the one at its place in order.
+ * Adds to `written` the kept lines of `stored` it lacks (see {@link KEPT}); returns whether
+ * anything changed. `stamp` is the time of this write, for LAST-MODIFIED.
  */
-function storedRids(written: Map<string, EventPart>, stored: Map<string, EventPart>): Map<string, string> {
-  const mine = [...written.keys()].filter((r) => r !== '').sort();
-  const theirs = [...stored.keys()].filter((r) => r !== '').sort();
-  const byPlace = mine.length === theirs.length;
-  return new Map(mine.map((r, i) => [r, stored.has(r) || !byPlace ? r : (theirs[i] ?? r)]));
+function keepLines(written: Component, stored: Component, stamp: string | undefined): boolean {
+  const kept = KEPT[written.name];
+  if (kept === undefined) return false;
+  const has = new Set(written.lines.map((l) => propertyName(l)));
+  const missing = stored.lines.filter((l) => {
+    const name = propertyName(l);
+    return kept(name) && name !== 'SEQUENCE' && !has.has(name);
+  });
+  if (missing.length === 0) return false;
+  const lines = missing.map((l) =>
+    propertyName(l) === 'LAST-MODIFIED' && stamp !== undefined ? `LAST-MODIFIED:${stamp}` : l,
+  );
+  // Calendar properties come before its components (RFC 5545 §3.6); others anywhere.
+  written.lines.push(...lines);
+  return true;
+}
+
+/** SEQUENCE of `written` from the stored one's; returns whether it changed. */
+function keepSequence(written: Component, stored: Component): boolean {
+  const storedLine = stored.lines.find((l) => propertyName(l) === 'SEQUENCE');
+  const at = written.lines.findIndex((l) => propertyName(l) === 'SEQUENCE');
+  const own = sequenceOf(at < 0 ? undefined : written.lines[at]);
+  // No SEQUENCE is SEQUENCE 0; a plain event's time change raises it, a meeting's never.
+  const meeting = written.lines.some((l) => propertyName(l) === 'ORGANIZER');
+  const revised = !meeting && significant(written) !== significant(stored);
+  const sequence = Math.max(Math.max(0, sequenceOf(storedLine)) + (revised ? 1 : 0), own);
+  if (sequence <= 0 || sequence === own) return false;
+  if (at < 0) written.lines.push(`SEQUENCE:${sequence}`);
+  else written.lines[at] = `SEQUENCE:${sequence}`;
+  return true;
 }
 
 /**
- * `written` (an event about to replace `stored`) with the stored copy's SEQUENCE and CREATED
- * in each of its VEVENTs that replaces a stored one, SEQUENCE one higher where the VEVENT's
- * time changed. `written` is returned as it is when the stored copy has nothing to keep and
- * no time changed.
+ * `written` (an event about to replace `stored`) with what the stored copy keeps that the
+ * fields leave out (see the module comment). `written` is returned as it is when there is
+ * nothing to keep and no time changed, or when either text does not nest properly.
  */
 export function keepStoredRevision(written: string, stored: string): string {
-  const before = eventParts(stored);
-  const after = eventParts(written);
+  const mine = componentsOf(written);
+  const theirs = componentsOf(stored);
+  if (mine === null || theirs === null) return written;
+  let changed = keepLines(mine, theirs, undefined);
+  const before = eventsOf(theirs);
+  const after = eventsOf(mine);
   const ridOf = storedRids(after, before);
-  const out: string[] = [];
-  let own = new Map<string, number>();
-  let changed = false;
-  for (const l of eventLines(written)) {
-    if (l.endsEvent && l.rid !== null) {
-      const old = before.get(ridOf.get(l.rid) ?? l.rid);
-      if (old !== undefined) {
-        const revised = old.significant.join('\n') !== (after.get(l.rid)?.significant ?? []).join('\n');
-        // The component's lines are all out: what it lacks of the stored copy's goes last.
-        for (const [property, line] of old.kept) {
-          if (property === 'SEQUENCE') continue;
-          if (!own.has(property)) {
-            out.push(line);
-            changed = true;
-          }
-        }
-        // No SEQUENCE is SEQUENCE 0 (RFC 5545 §3.8.7.4).
-        const storedSequence = Math.max(0, sequenceOf(old.kept.get('SEQUENCE')));
-        const at = own.get('SEQUENCE');
-        const sequence = Math.max(
-          storedSequence + (revised ? 1 : 0),
-          sequenceOf(at === undefined ? undefined : out[at]),
-        );
-        if (sequence > 0 && (at === undefined || sequence !== sequenceOf(out[at]))) {
-          if (at === undefined) out.push(`SEQUENCE:${sequence}`);
-          else out[at] = `SEQUENCE:${sequence}`;
-          changed = true;
-        }
-      }
-      own = new Map();
-    } else if (l.rid !== null && (KEPT as readonly string[]).includes(l.name)) own.set(l.name, out.length);
-    out.push(l.line);
+  for (const [rid, event] of after) {
+    const old = before.get(ridOf.get(rid) ?? rid);
+    if (old === undefined) continue;
+    changed = keepLines(event, old, propertyValue(event, 'DTSTAMP')) || changed;
+    changed = keepSequence(event, old) || changed;
+    const alarms = event.children.filter((c) => c.name === 'VALARM');
+    const oldAlarms = old.children.filter((c) => c.name === 'VALARM');
+    alarms.forEach((alarm, i) => {
+      const was = oldAlarms[i];
+      if (was !== undefined) changed = keepLines(alarm, was, undefined) || changed;
+    });
   }
-  return changed ? joinFolded(out) : written;
+  return changed ? joinFolded(textOf(mine)) : written;
 }

@@ -58,8 +58,8 @@ describe('keepStoredRevision', () => {
     const kept = keepStoredRevision(rewritten, SERIES);
     expect(values(kept, 'SEQUENCE')).toEqual(['3', '5']);
     expect(values(kept, 'CREATED')).toEqual(['20250101T080000Z']);
-    // The alarm keeps its place inside the master; the lines are added at the component's end.
-    expect(kept.indexOf('END:VALARM')).toBeLessThan(kept.indexOf('SEQUENCE:3'));
+    // Properties come before the master's alarm, as RFC 5545 writes them.
+    expect(kept.indexOf('SEQUENCE:3')).toBeLessThan(kept.indexOf('BEGIN:VALARM'));
     expect(appointmentCodec.fields(parse(kept))).toEqual(appointmentCodec.fields(event));
   });
 
@@ -75,7 +75,7 @@ describe('keepStoredRevision', () => {
 });
 
 describe('keepStoredRevision after a move', () => {
-  it('raises SEQUENCE where the time changed, and finds moved occurrences by their place', () => {
+  it('keeps a meeting’s SEQUENCE when its time changed (only its organizer raises it), and finds moved occurrences by their place', () => {
     const event = parse(SERIES);
     const moved = moveAppointment(
       event,
@@ -83,10 +83,44 @@ describe('keepStoredRevision after a move', () => {
       { value: '2027-01-04T11:00:00Z', tzid: '' },
     );
     const kept = keepStoredRevision(appointmentCodec.serialize(moved), SERIES);
-    // The series moved: 3 becomes 4; its changed occurrence kept its own time (5), under a new RECURRENCE-ID.
-    expect(values(kept, 'SEQUENCE')).toEqual(['4', '5']);
+    // The series moved; its changed occurrence kept its own time, under a new RECURRENCE-ID.
+    expect(values(kept, 'SEQUENCE')).toEqual(['3', '5']);
     expect(values(kept, 'CREATED')).toEqual(['20250101T080000Z']);
     expect(values(kept, 'RECURRENCE-ID')).toEqual(['20270111T100000Z']);
+  });
+
+  it('keeps what clients store about dismissed and snoozed reminders, and the calendar’s own properties', () => {
+    const stored = calendar(
+      'CALSCALE:GREGORIAN',
+      'X-WR-TIMEZONE:Europe/Berlin',
+      'BEGIN:VEVENT',
+      'UID:e',
+      'DTSTAMP:20261101T000000Z',
+      'LAST-MODIFIED:20261101T000000Z',
+      'DTSTART:20270104T090000Z',
+      'SUMMARY:Call',
+      'X-MOZ-LASTACK:20261126T120000Z',
+      'X-MOZ-SNOOZE-TIME-1795946400000000:20261126T130000Z',
+      'BEGIN:VALARM',
+      'ACTION:DISPLAY',
+      'TRIGGER:-PT15M',
+      'DESCRIPTION:Call',
+      'ACKNOWLEDGED:20261126T120500Z',
+      'END:VALARM',
+      'END:VEVENT',
+    );
+    const event = parse(stored);
+    const rewritten = appointmentCodec.serialize({ ...event, location: 'Room 2' });
+    const kept = keepStoredRevision(rewritten, stored);
+    expect(values(kept, 'X-MOZ-LASTACK')).toEqual(['20261126T120000Z']);
+    expect(values(kept, 'X-MOZ-SNOOZE-TIME-1795946400000000')).toEqual(['20261126T130000Z']);
+    expect(values(kept, 'ACKNOWLEDGED')).toEqual(['20261126T120500Z']);
+    expect(values(kept, 'X-WR-TIMEZONE')).toEqual(['Europe/Berlin']);
+    expect(values(kept, 'CALSCALE')).toEqual(['GREGORIAN']);
+    expect(kept.indexOf('X-WR-TIMEZONE')).toBeLessThan(kept.indexOf('BEGIN:VEVENT'));
+    // LAST-MODIFIED is this write's time.
+    expect(values(kept, 'LAST-MODIFIED')).toEqual(values(kept, 'DTSTAMP'));
+    expect(appointmentCodec.fields(parse(kept))).toEqual(appointmentCodec.fields(parse(rewritten)));
   });
 
   it('gives a first SEQUENCE to an event that had none when its time changes', () => {
