@@ -233,8 +233,22 @@ export function readRrule(p: ParsedProperty): string {
 function endFromDuration(start: DateTimeValue, p: ParsedProperty): DateTimeValue {
   try {
     const time = toIcalTime(start);
-    time.addDuration(ICAL.Duration.fromString(p.raw.trim()));
-    return fromIcalTime(time, start.tzid);
+    const duration = ICAL.Duration.fromString(p.raw.trim());
+    // Days and weeks are nominal (the same clock time days later), hours, minutes and
+    // seconds exact (RFC 5545 §3.3.6): PT3H from 01:30 on the night clocks go forward ends
+    // at 05:30, three real hours later, not at 04:30.
+    const sign = duration.isNegative ? -1 : 1;
+    time.addDuration(ICAL.Duration.fromSeconds(sign * (duration.weeks * 7 + duration.days) * 86_400));
+    const exact = sign * (duration.hours * 3600 + duration.minutes * 60 + duration.seconds);
+    if (exact === 0) return fromIcalTime(time, start.tzid);
+    const zone = time.zone;
+    if (time.isDate || zone === undefined || zone === ICAL.Timezone.localTimezone) {
+      time.addDuration(ICAL.Duration.fromSeconds(exact));
+      return fromIcalTime(time, start.tzid);
+    }
+    const utc = time.convertToZone(ICAL.Timezone.utcTimezone);
+    utc.addDuration(ICAL.Duration.fromSeconds(exact));
+    return fromIcalTime(utc.convertToZone(zone), start.tzid);
   } catch (e) {
     throw new LiaisonError(
       'InvalidData',

@@ -66,6 +66,16 @@ describe('reading events', () => {
     ]);
   });
 
+  it('counts DURATION hours as exact time and days as calendar days across a daylight-saving change', () => {
+    // 01:30 on the night Berlin's clocks go from 02:00 to 03:00: three real hours end at 05:30.
+    const hours = parseEvent(calendar('DTSTART;TZID=Europe/Berlin:20270328T013000', 'DURATION:PT3H'), UID);
+    expect(hours.end).toEqual({ value: '2027-03-28T05:30:00', tzid: 'Europe/Berlin' });
+    const day = parseEvent(calendar('DTSTART;TZID=Europe/Berlin:20270327T090000', 'DURATION:P1DT1H'), UID);
+    expect(day.end).toEqual({ value: '2027-03-28T10:00:00', tzid: 'Europe/Berlin' });
+    const autumn = parseEvent(calendar('DTSTART;TZID=Europe/Berlin:20271031T013000', 'DURATION:PT3H'), UID);
+    expect(autumn.end).toEqual({ value: '2027-10-31T03:30:00', tzid: 'Europe/Berlin' });
+  });
+
   it('computes the end from DURATION in the start zone', () => {
     const a = parseEvent(calendar('DTSTART;TZID=Europe/Berlin:20240330T233000', 'DURATION:PT1H'), UID);
     expect(a.end).toEqual({ value: '2024-03-31T00:30:00', tzid: 'Europe/Berlin' });
