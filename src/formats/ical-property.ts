@@ -145,7 +145,10 @@ export function canonicalParams(p: ParsedProperty, omit?: ReadonlySet<string>): 
   const out: string[] = [];
   for (const [name, value] of Object.entries(p.params)) {
     if (omit?.has(name)) continue;
-    let list = typeof value === 'string' ? [value] : [...value];
+    // A list ical.js does not know as one (CONFERENCE's FEATURE=AUDIO,VIDEO, RFC 7986) comes
+    // as one string: written unquoted, as it was, it stays a list; quoted, it became one value.
+    let list =
+      typeof value === 'string' ? (unquotedList(p.line, name) ? value.split(',') : [value]) : [...value];
     if (name === 'type') list = [...new Set(list.map((t) => t.toLowerCase()).filter((t) => t !== ''))].sort();
     if (list.length === 0) continue;
     const quote = QUOTED_PARAMS.has(name);
@@ -153,6 +156,13 @@ export function canonicalParams(p: ParsedProperty, omit?: ReadonlySet<string>): 
   }
   if (p.explicitType && !omit?.has('value')) out.push(`VALUE=${p.valueType.toUpperCase()}`);
   return out.sort();
+}
+
+/** Whether parameter `name` of `line` was written unquoted with commas: a list of values. */
+function unquotedList(line: string, name: string): boolean {
+  const head = line.slice(0, Math.max(0, valueStart(line)));
+  const m = new RegExp(`;${name}=([^;:]*)`, 'i').exec(head);
+  return m !== null && !m[1]!.startsWith('"') && m[1]!.includes(',');
 }
 
 function canonicalValue(p: ParsedProperty): string {

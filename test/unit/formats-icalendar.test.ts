@@ -76,6 +76,20 @@ describe('reading events', () => {
     expect(autumn.end).toEqual({ value: '2027-10-31T03:30:00', tzid: 'Europe/Berlin' });
   });
 
+  it('keeps an unquoted parameter list a list, and a quoted value with commas one value', () => {
+    const text = calendar(
+      'DTSTART:20270104T090000Z',
+      'CONFERENCE;VALUE=URI;FEATURE=AUDIO,VIDEO;LABEL=Zoom:https://zoom.example/j/1',
+      'ATTENDEE;CN="Smith, John":mailto:john@example.com',
+    );
+    // As an update writes it: rebuilt from the fields, whose extra lines are in canonical form.
+    const event = parseEvent(text, UID);
+    const rebuilt = appointmentCodec.fromFields(event.uid, appointmentCodec.fields(event));
+    const written = serializeEvent(rebuilt).replace(/\r\n /g, '');
+    expect(written).toContain('CONFERENCE;FEATURE=AUDIO,VIDEO;LABEL=Zoom;VALUE=URI:https://zoom.example/j/1');
+    expect(written).toContain('CN="Smith, John"');
+  });
+
   it('computes the end from DURATION in the start zone', () => {
     const a = parseEvent(calendar('DTSTART;TZID=Europe/Berlin:20240330T233000', 'DURATION:PT1H'), UID);
     expect(a.end).toEqual({ value: '2024-03-31T00:30:00', tzid: 'Europe/Berlin' });
