@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { errorMessage, isLiaisonError } from '../domain/errors.js';
+import { isConnectionLost } from '../db/sql-errors.js';
+import { errorMessage, isLiaisonError, LiaisonError } from '../domain/errors.js';
 import { EXIT } from '../sync/report.js';
 import { registerAppointments } from './appointments-command.js';
 import { registerContacts } from './contacts-command.js';
@@ -90,7 +91,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
-  } catch (e) {
+  } catch (caught) {
+    // A database that went away mid-command (PostgreSQL stopped) is said as such, not as a bare socket error.
+    const e =
+      !isLiaisonError(caught) && isConnectionLost(caught)
+        ? new LiaisonError(
+            'Database',
+            `the firm database could not be reached during the command (${errorMessage(caught)}): what was under way was not kept, and the next run takes it up`,
+            { cause: caught },
+          )
+        : caught;
     if (e instanceof CommanderError) {
       // Commander already printed the help, or the one-line error and the usage hint.
       if (e.exitCode === 0) return EXIT.ok;
