@@ -38,7 +38,9 @@ function describeOp(op: Op): string {
 
 function summary(rec: HeldPlanRecord) {
   const plan = parseHeldPlan(rec);
-  return { ...rec, plan: undefined, operations: plan.ops.length, preview: plan.ops.map(describeOp) };
+  // Sorted, so that the preview reads the same whatever order the database gave the rows in.
+  const preview = plan.ops.map(describeOp).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return { ...rec, plan: undefined, operations: plan.ops.length, preview };
 }
 
 export function registerHeld(program: Command): void {

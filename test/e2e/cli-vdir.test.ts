@@ -319,6 +319,10 @@ describe('liaison CLI on vdir mailboxes', () => {
     expect(whileHeld.reason).toContain(`liaison held show ${c.heldPlanId}`);
     const show = await liaison(['held', 'show', c.heldPlanId!], env);
     expect(show.stdout).toMatch(/DELETE in firm database: Person\d+ Mass/);
+    // In a stable order, whatever the database: Person2 before Person10.
+    const people = [...show.stdout.matchAll(/Person(\d+) Mass/g)].map((m) => Number(m[1]));
+    expect(people.length).toBeGreaterThan(10);
+    expect(people).toEqual([...people].sort((a, b) => a - b));
 
     // While held, the collection is skipped with the reason.
     const skipped = await sync('express', 'contacts');
