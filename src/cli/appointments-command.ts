@@ -25,7 +25,7 @@ interface AppointmentFlags {
 
 function appointmentOptions(cmd: Command): Command {
   return cmd
-    .option('--summary <text>', 'title')
+    .option('--summary <text>', 'title (required on add, with --start and --end)')
     .option(
       '--start <iso>',
       'start: YYYY-MM-DD (all day) or YYYY-MM-DDTHH:MM[Z|±HH:MM]; without Z, offset or --tz a local ("floating") time, or on edit the zone the appointment has. Moving a repeating appointment moves its cancelled and changed occurrences with it (to another day: a weekly rule on its weekday follows, other rules that name days need --rrule); without --end it keeps its length',
@@ -114,6 +114,22 @@ const endText = (a: Appointment) => {
   return isDate(a.end) ? dayBefore(a.end.value) : `${a.end.value}${a.end.tzid ? ` ${a.end.tzid}` : ''}`;
 };
 
+/** Whether the whole appointment is cancelled (STATUS:CANCELLED, kept in `extra`). */
+function cancelled(a: Appointment): boolean {
+  return a.extra.some((l) => /^STATUS:CANCELLED$/i.test(l.trim()));
+}
+
+/** A reminder in words: when it goes off, and how (RFC 5545 §3.6.6). */
+function reminderText(alarm: string): string {
+  const line = (name: string) =>
+    alarm.split(/\r?\n/).find((l) => l.startsWith(`${name}:`) || l.startsWith(`${name};`));
+  const trigger = line('TRIGGER');
+  const when = trigger === undefined ? '?' : trigger.slice(trigger.indexOf(':') + 1).trim();
+  const related = /RELATED=END/i.test(trigger ?? '') ? ' of the end' : '';
+  const action = line('ACTION')?.split(':')[1]?.trim().toLowerCase() ?? 'display';
+  return `${when}${related} (${action})`;
+}
+
 /**
  * One changed occurrence in words: which one (and whether all following ones too, RFC 5545
  * RANGE=THISANDFUTURE), and what it became: cancelled, or its new start and summary.
@@ -172,7 +188,13 @@ export function registerAppointments(program: Command): void {
         else {
           printTable(
             ['ID', 'START', 'END', 'SUMMARY', 'REPEATS'],
-            list.map((r) => [r.id, when(r.item), endText(r.item), r.item.summary, r.item.rrule]),
+            list.map((r) => [
+              r.id,
+              when(r.item),
+              endText(r.item),
+              cancelled(r.item) ? `${r.item.summary} (cancelled)` : r.item.summary,
+              r.item.rrule,
+            ]),
           );
         }
       });
@@ -219,8 +241,10 @@ export function registerAppointments(program: Command): void {
           ],
           ['Categories', a.categories.join(', ')],
           ['Privacy', a.privacy],
-          ['Reminders', a.alarms.length > 0 ? String(a.alarms.length) : ''],
-          ['Other', a.extra.join('\n')],
+          ['Status', cancelled(a) ? 'cancelled' : ''],
+          ['Reminders', a.alarms.map(reminderText).join('\n')],
+          // ORGANIZER/ATTENDEE lines in `extra` only carry their parameters: shown above.
+          ['Other', a.extra.filter((l) => !/^(ORGANIZER|ATTENDEE)[;:]/i.test(l)).join('\n')],
           ['Updated', found.updatedAt],
         ]);
       });

@@ -243,6 +243,11 @@ describe('liaison appointments edit on an appointment in a zone of its own', () 
     expect(written.start).toEqual({ value: '2026-12-16T09:00:00', tzid: 'W. Europe Standard Time' });
     expect(written.end).toEqual({ value: '2026-12-16T10:30:00', tzid: 'W. Europe Standard Time' });
     expect(readFileSync(join(calendarDir, 'outlook.ics'), 'utf8')).toContain('TZID:W. Europe Standard Time');
+    const shown = await liaison(['appointments', 'show', meeting.id], env);
+    expect(shown.stdout).toMatch(/^Reminders: +-PT15M \(display\)$/m);
+    expect(shown.stdout).toMatch(/^Organizer: +.*anna\.meier@kanzlei\.example/m);
+    expect(shown.stdout).not.toMatch(/ORGANIZER/);
+    expect(shown.stdout).not.toMatch(/^Status:/m);
     // A zone given with --tz must still be an IANA one.
     const bad = await liaison(
       ['appointments', 'edit', meeting.id, '--start', '2026-12-16T09:00', '--tz', 'Mars/Olympus'],
