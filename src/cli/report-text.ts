@@ -26,6 +26,7 @@ function renderCollection(c: CollectionReport): string {
   const planned = c.outcome === 'held' || c.dryRun ? 'would go ' : '';
   const parts = [`${planned}to mailbox ${tally(c.toMailbox)}`, `to firm ${tally(c.toFirm)}`];
   // Merged field by field; a field both changed went by the policy, its losing value journaled.
+  if (c.paired > 0) parts.push(`${c.paired} found on both sides and paired`);
   if (c.conflicts > 0) parts.push(`${c.conflicts} changed on both sides, merged`);
   if (c.deferred > 0) parts.push(`${c.deferred} deferred to the next run`);
   if (c.quarantined.length > 0) parts.push(`${c.quarantined.length} quarantined`);

@@ -203,7 +203,7 @@ async function tokenAfterWrites(
  */
 function nothingDone(r: CollectionReport): boolean {
   const zero = (t: CollectionReport['toFirm']) => t.created + t.updated + t.deleted === 0;
-  return zero(r.toFirm) && zero(r.toMailbox) && r.conflicts === 0 && r.deferred === 0;
+  return zero(r.toFirm) && zero(r.toMailbox) && r.conflicts === 0 && r.paired === 0 && r.deferred === 0;
 }
 
 /**

@@ -273,6 +273,7 @@ async function applyOne<T extends { readonly uid: Uid }>(
           if (op.toFirm) report.toFirm.updated++;
           if (op.toMailbox) report.toMailbox.updated++;
           if (op.conflicts.length > 0 || op.reason === 'both-changed') report.conflicts++;
+          if (op.reason === 'matched' || op.reason === 'recovered') report.paired++;
         },
       };
     }

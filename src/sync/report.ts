@@ -29,6 +29,11 @@ export interface CollectionReport {
   readonly toFirm: Tally;
   /** Pairs changed on both sides and merged (or resolved by policy). */
   conflicts: number;
+  /**
+   * Items found on both sides and paired (first sync, recovery, or a run after a crash that
+   * wrote an item but not its record), each matched by UID or content.
+   */
+  paired: number;
   quarantined: Quarantined[];
   /** Changes left for the next run: the item changed while this run wrote it. */
   deferred: number;
@@ -50,6 +55,7 @@ export function emptyReport(user: string, collection: CollectionKind, dryRun: bo
     toMailbox: { created: 0, updated: 0, deleted: 0 },
     toFirm: { created: 0, updated: 0, deleted: 0 },
     conflicts: 0,
+    paired: 0,
     quarantined: [],
     deferred: 0,
     notWritten: [],
@@ -97,6 +103,7 @@ export function tallyPlan(plan: Plan, report: CollectionReport): void {
       if (op.toFirm) report.toFirm.updated++;
       if (op.toMailbox) report.toMailbox.updated++;
       if (op.reason === 'both-changed') report.conflicts++;
+      if (op.reason === 'matched' || op.reason === 'recovered') report.paired++;
     }
   }
 }
