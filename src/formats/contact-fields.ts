@@ -29,7 +29,7 @@ import {
 } from './ical-property.js';
 import { clean, cleanMultiline, decodeText } from './text-values.js';
 import { VCARD_ANCHORED } from './vcard.js';
-import { deriveFormattedName, TYPED_PARAMS } from './vcard-reader.js';
+import { deriveFormattedName, typedParamsOf } from './vcard-reader.js';
 import { decodeAddressParts, encodeAddress, encodeTypedValue } from './vcard-values.js';
 import { VERSION_4 } from './vcard4.js';
 
@@ -159,8 +159,9 @@ function normalizeExtra(line: string, live: LiveAnchors): string | undefined {
   if (!VCARD_ANCHORED.has(p.name)) return canonicalLine(p);
   const value = anchorValue(p);
   if (!live.take(anchorKey(p.name, value))) return undefined;
-  if (p.group === '' && canonicalParams(p, TYPED_PARAMS).length === 0) return undefined;
-  return canonicalLine(p, { omit: TYPED_PARAMS, value });
+  const modelled = typedParamsOf(p);
+  if (p.group === '' && canonicalParams(p, modelled).length === 0) return undefined;
+  return canonicalLine(p, { omit: modelled, value });
 }
 
 /** An anchor's value normalized the way the value it belongs to is. */

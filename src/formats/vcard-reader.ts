@@ -11,7 +11,16 @@ import { decodeAddressParts, encodeAddress, encodeTypedValue } from './vcard-val
 import { VERSION_4 } from './vcard4.js';
 
 /** Parameters a `TypedValue` holds (or that vCard 2.1/4.0 syntax spends on what it holds). */
-export const TYPED_PARAMS: ReadonlySet<string> = new Set(['type', 'pref', 'value', 'charset', 'encoding']);
+const TYPED_PARAMS: ReadonlySet<string> = new Set(['type', 'pref', 'value', 'charset', 'encoding']);
+
+/** TYPED_PARAMS without `pref`: a PREF other than 1 (vCard 4.0 ranks 1 to 100) is no TYPE=pref. */
+const TYPED_RANKED: ReadonlySet<string> = new Set(['type', 'value', 'charset', 'encoding']);
+
+/** The parameters a `TypedValue` holds of this property: `pref` only as PREF=1 (or absent). */
+export function typedParamsOf(p: ParsedProperty): ReadonlySet<string> {
+  const pref = paramText(p, 'pref');
+  return pref === '' || pref === '1' ? TYPED_PARAMS : TYPED_RANKED;
+}
 
 /** Binary properties whose vCard 4.0 form (a URI, often `data:`) differs from 3.0's (RFC 6350 §6.2.4, RFC 2426 §3.1.4). */
 const MEDIA = new Set(['PHOTO', 'LOGO', 'SOUND', 'KEY']);
@@ -180,7 +189,7 @@ export class ContactReader {
   }
 
   #anchor(p: ParsedProperty, encodedValue: string): void {
-    const line = anchorLine(p, TYPED_PARAMS, encodedValue);
+    const line = anchorLine(p, typedParamsOf(p), encodedValue);
     if (line !== undefined) this.#extra.push(line);
   }
 

@@ -245,6 +245,24 @@ describe('vCard versions and leftovers', () => {
     );
   });
 
+  it('keeps a 4.0 PREF other than 1 on its value through a rewrite; PREF=1 stays the preferred one', () => {
+    const text = [
+      'BEGIN:VCARD',
+      'VERSION:4.0',
+      'UID:ranked',
+      'FN:Ranked',
+      'EMAIL;TYPE=work;PREF=1:first@example.com',
+      'EMAIL;TYPE=home;PREF=2:second@example.com',
+      'END:VCARD',
+    ].join('\r\n');
+    const c = contactCodec.parse(text, UID);
+    const written = logicalLines(
+      contactCodec.serialize(contactCodec.fromFields(c.uid, contactCodec.fields(c))),
+    );
+    expect(written).toContain('EMAIL;TYPE=work;PREF=1:first@example.com');
+    expect(written).toContain('EMAIL;TYPE=home;PREF=2:second@example.com');
+  });
+
   it('keeps a birthday given as text as text, in 3.0 and in 4.0', () => {
     for (const version of ['3.0', '4.0']) {
       const text = card('FN:Old Timer', 'BDAY;VALUE=text:circa 1800').replace(
