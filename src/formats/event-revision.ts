@@ -21,7 +21,10 @@
  * mailbox may be an attendee's. LAST-MODIFIED, where the stored copy had one, becomes the
  * time of this write (the written DTSTAMP).
  */
-import { joinFolded, propertyName, rawValue, unfoldLines, valueStart } from './content-lines.js';
+import type { Appointment } from '../domain/appointment.js';
+import type { Uid } from '../domain/ids.js';
+import { joinFolded, propertyName, rawValue, unfoldLines } from './content-lines.js';
+import { parseEvent } from './icalendar.js';
 
 /** Properties kept from the stored copy in each kind of component. */
 const KEPT: Readonly<Record<string, (name: string) => boolean>> = {
@@ -105,20 +108,27 @@ function storedRids(written: Map<string, Component>, stored: Map<string, Compone
   return new Map(mine.map((r, i) => [r, stored.has(r) || !byPlace ? r : (theirs[i] ?? r)]));
 }
 
-/** A content line with its parameters sorted and unquoted, so that spelling does not count. */
-function comparable(line: string): string {
-  const colon = valueStart(line);
-  const [name = '', ...params] = line.slice(0, colon).split(';');
-  const sorted = params.map((p) => p.replace(/"/g, '').toUpperCase()).sort();
-  return `${[name.toUpperCase(), ...sorted].join(';')}:${line.slice(colon + 1).trim()}`;
-}
-
-function significant(c: Component): string {
-  return c.lines
-    .filter((l) => SIGNIFICANT.has(propertyName(l)))
-    .map(comparable)
-    .sort()
-    .join('\n');
+/**
+ * What decides whether an event was revised, per VEVENT (by RECURRENCE-ID in basic form,
+ * '' for the master), read from the parsed event so that spelling does not count: a
+ * DURATION and the DTEND it comes to, one RDATE line or several, a VALUE=DATE-TIME written
+ * or left out are the same time. Null when the text does not parse.
+ */
+function timesOf(text: string): Map<string, string> | null {
+  let a: Appointment;
+  try {
+    a = parseEvent(text, 'revision' as Uid);
+  } catch {
+    return null;
+  }
+  const status = (lines: readonly string[]) => lines.find((l) => propertyName(l) === 'STATUS') ?? '';
+  const out = new Map<string, string>();
+  out.set('', JSON.stringify([a.start, a.end, a.rrule, a.rdates, a.exdates, status(a.extra)]));
+  for (const o of a.overrides) {
+    const lines = o.component.split(/\r?\n/).filter((l) => SIGNIFICANT.has(propertyName(l)));
+    out.set(o.recurrenceId.value.replace(/[-:]/g, ''), lines.sort().join('\n'));
+  }
+  return out;
 }
 
 function sequenceOf(line: string | undefined): number {
@@ -148,13 +158,13 @@ function keepLines(written: Component, stored: Component, stamp: string | undefi
 }
 
 /** SEQUENCE of `written` from the stored one's; returns whether it changed. */
-function keepSequence(written: Component, stored: Component): boolean {
+function keepSequence(written: Component, stored: Component, timeChanged: boolean): boolean {
   const storedLine = stored.lines.find((l) => propertyName(l) === 'SEQUENCE');
   const at = written.lines.findIndex((l) => propertyName(l) === 'SEQUENCE');
   const own = sequenceOf(at < 0 ? undefined : written.lines[at]);
   // No SEQUENCE is SEQUENCE 0; a plain event's time change raises it, a meeting's never.
   const meeting = written.lines.some((l) => propertyName(l) === 'ORGANIZER');
-  const revised = !meeting && significant(written) !== significant(stored);
+  const revised = !meeting && timeChanged;
   const sequence = Math.max(Math.max(0, sequenceOf(storedLine)) + (revised ? 1 : 0), own);
   if (sequence <= 0 || sequence === own) return false;
   if (at < 0) written.lines.push(`SEQUENCE:${sequence}`);
@@ -175,11 +185,18 @@ export function keepStoredRevision(written: string, stored: string): string {
   const before = eventsOf(theirs);
   const after = eventsOf(mine);
   const ridOf = storedRids(after, before);
+  const newTimes = timesOf(written);
+  const oldTimes = timesOf(stored);
   for (const [rid, event] of after) {
-    const old = before.get(ridOf.get(rid) ?? rid);
+    const storedRid = ridOf.get(rid) ?? rid;
+    const old = before.get(storedRid);
     if (old === undefined) continue;
     changed = keepLines(event, old, propertyValue(event, 'DTSTAMP')) || changed;
-    changed = keepSequence(event, old) || changed;
+    const timeChanged =
+      newTimes !== null &&
+      oldTimes !== null &&
+      newTimes.get(basicRid(rid)) !== oldTimes.get(basicRid(storedRid));
+    changed = keepSequence(event, old, timeChanged) || changed;
     const alarms = event.children.filter((c) => c.name === 'VALARM');
     const oldAlarms = old.children.filter((c) => c.name === 'VALARM');
     alarms.forEach((alarm, i) => {
@@ -188,4 +205,9 @@ export function keepStoredRevision(written: string, stored: string): string {
     });
   }
   return changed ? joinFolded(textOf(mine)) : written;
+}
+
+/** A RECURRENCE-ID value in basic form, as `timesOf` keys it ('' stays ''). */
+function basicRid(rid: string): string {
+  return rid.replace(/[-:]/g, '');
 }

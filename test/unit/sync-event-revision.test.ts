@@ -136,6 +136,20 @@ describe('keepStoredRevision after a move', () => {
     );
     const same = calendar('BEGIN:VEVENT', 'UID:e', 'DTSTART;value=date-time:20270104T090000Z', 'END:VEVENT');
     expect(keepStoredRevision(same, respelled)).toBe(same);
+    // A DURATION written back as the DTEND it comes to, RDATEs split over lines: no revision.
+    const byDuration = calendar(
+      'BEGIN:VEVENT',
+      'UID:e',
+      'SEQUENCE:2',
+      'DTSTART;TZID=Europe/Berlin:20270328T013000',
+      'DURATION:PT3H',
+      'RDATE:20270407T080000Z,20270408T080000Z',
+      'SUMMARY:Old',
+      'END:VEVENT',
+    );
+    const rewritten = appointmentCodec.serialize({ ...parse(byDuration), summary: 'New' });
+    expect(rewritten).toContain('DTEND;TZID=Europe/Berlin:20270328T053000');
+    expect(values(keepStoredRevision(rewritten, byDuration), 'SEQUENCE')).toEqual(['2']);
   });
 });
 
