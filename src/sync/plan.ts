@@ -139,10 +139,34 @@ export function planSync<T extends { readonly uid: Uid }>(input: PlanInput<T>): 
     if (pairedHref.has(m.href) || m.quarantine || !m.content) continue;
     mailboxFree.push({ m, c: mailboxContent(m, null)!, item: m.content.item });
   }
-  const matches = matchItems(
-    firmFree.map((f) => codec.matchKeys(f.item)),
-    mailboxFree.map((x) => codec.matchKeys(x.item)),
-  );
+  // Recovery does not trust the last sync's record, but where it paired an item with one of
+  // the same UID, that pair stands: two items sharing a UID (two files, one card) would
+  // otherwise be matched crosswise, each taking the other's content.
+  const linked: [number, number][] = [];
+  if (options.recovery) {
+    const firmAt = new Map(firmFree.map((f, i) => [f.id, i]));
+    const mailboxAt = new Map(mailboxFree.map((x, i) => [x.m.href, i]));
+    for (const s of input.status) {
+      const fi = firmAt.get(s.firmId);
+      const mi = mailboxAt.get(s.href);
+      if (fi === undefined || mi === undefined) continue;
+      if (firmFree[fi]!.item.uid !== mailboxFree[mi]!.item.uid) continue;
+      linked.push([fi, mi]);
+      firmAt.delete(s.firmId);
+      mailboxAt.delete(s.href);
+    }
+  }
+  const linkedFirm = new Set(linked.map(([fi]) => fi));
+  const linkedMailbox = new Set(linked.map(([, mi]) => mi));
+  const firmRest = firmFree.map((_, i) => i).filter((i) => !linkedFirm.has(i));
+  const mailboxRest = mailboxFree.map((_, i) => i).filter((i) => !linkedMailbox.has(i));
+  const matches = [
+    ...linked,
+    ...matchItems(
+      firmRest.map((i) => codec.matchKeys(firmFree[i]!.item)),
+      mailboxRest.map((i) => codec.matchKeys(mailboxFree[i]!.item)),
+    ).map(([fi, mi]): [number, number] => [firmRest[fi]!, mailboxRest[mi]!]),
+  ];
   const matchedFirm = new Set<number>();
   const matchedMailbox = new Set<number>();
   for (const [fi, mi] of matches) {
