@@ -195,7 +195,12 @@ export class VdirCollection implements MailboxCollection {
     try {
       handle = await open(path, 'r');
     } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return { href, missing: true };
+      const code = errnoCode(e);
+      if (code === 'ENOENT') return { href, missing: true };
+      // This file alone cannot be read (its permissions): reported, the rest of the folder syncs.
+      if (code === 'EACCES' || code === 'EPERM') {
+        return { href, failed: `the file cannot be read (${code}): check its permissions` };
+      }
       throw fsFailure(e, 'read', path, this.#context(href));
     }
     try {
