@@ -243,8 +243,8 @@ export function registerAppointments(program: Command): void {
           ['Privacy', a.privacy],
           ['Status', cancelled(a) ? 'cancelled' : ''],
           ['Reminders', a.alarms.map(reminderText).join('\n')],
-          // ORGANIZER/ATTENDEE lines in `extra` only carry their parameters: shown above.
-          ['Other', a.extra.filter((l) => !/^(ORGANIZER|ATTENDEE)[;:]/i.test(l)).join('\n')],
+          // ORGANIZER/ATTENDEE lines in `extra` only carry their parameters, STATUS is shown above.
+          ['Other', a.extra.filter((l) => !/^(ORGANIZER|ATTENDEE|STATUS)[;:]/i.test(l)).join('\n')],
           ['Updated', found.updatedAt],
         ]);
       });

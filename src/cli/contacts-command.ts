@@ -112,7 +112,11 @@ export function registerContacts(program: Command): void {
           ['Note', c.note],
           ['Categories', c.categories.join(', ')],
           ['Private', c.private ? 'yes' : 'no'],
-          ['Other', c.extra.join('\n')],
+          // Lines that only carry the parameters of a value shown above, and the version marker, are left out.
+          [
+            'Other',
+            c.extra.filter((l) => !/^(?:[\w-]+\.)?(EMAIL|TEL|ADR|URL|VERSION)[;:]/i.test(l)).join('\n'),
+          ],
           ['Updated', found.updatedAt],
         ]);
       });
