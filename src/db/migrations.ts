@@ -489,6 +489,7 @@ const provider: MigrationProvider = {
  * `Database` naming the migration that failed.
  */
 export async function migrateToLatest(db: AnyDb): Promise<void> {
+  await repairFirstBuild(db);
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error === undefined) return;
@@ -513,6 +514,24 @@ export async function migrateToLatest(db: AnyDb): Promise<void> {
   throw new LiaisonError('Database', `Migrating the firm database failed: ${errorMessage(error)}`, {
     cause: error,
   });
+}
+
+/**
+ * A database made by the very first build lacks `sync_status.firm_revision`, which 0001
+ * created only from the next build on; 0006 indexes it. Added before the migrations run,
+ * only while 0006 is still to come (one small query otherwise).
+ */
+async function repairFirstBuild(db: AnyDb): Promise<void> {
+  let applied: string[];
+  try {
+    applied = (await db.selectFrom('kysely_migration').select('name').execute()).map((r) => r.name);
+  } catch {
+    return; // a new database: nothing to repair
+  }
+  if (!applied.includes('0001_initial') || applied.includes('0006_status_gaps')) return;
+  const status = (await db.introspection.getTables()).find((t) => t.name === 'sync_status');
+  if (status === undefined || status.columns.some((c) => c.name === 'firm_revision')) return;
+  await db.schema.alterTable('sync_status').addColumn('firm_revision', 'text').execute();
 }
 
 /** Migrations the database records as applied that this version does not have. */

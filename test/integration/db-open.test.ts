@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/db/migrations.js';
 import { openDatabase, redactUrl } from '../../src/db/open.js';
 import { isLiaisonError, type LiaisonError } from '../../src/domain/errors.js';
 import { createTestDatabase, DIALECTS, postgresAdminUrl } from '../support/test-database.js';
@@ -70,6 +71,56 @@ describe.each(DIALECTS)('opening and migrating (%s)', (dialect) => {
       );
       expect(isLiaisonError(error, 'Database')).toBe(true);
       expect((error as LiaisonError).message).toMatch(/newer version of Liaison.*9999_from_the_future/);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  it('leaves the database as it was when a migration of an upgrade fails', async () => {
+    const fresh = await createTestDatabase(dialect);
+    try {
+      await fresh.database.migrate();
+      // As if the last two migrations were pending, the last of which cannot run (its
+      // columns are there already): the one before it must not stay applied either.
+      const db = fresh.database.db;
+      await sql`delete from kysely_migration where name in ('0007_quarantine', '0008_last_failure')`.execute(
+        db,
+      );
+      await sql`drop table quarantine`.execute(db);
+      const error = await fresh.database.migrate().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isLiaisonError(error, 'Database')).toBe(true);
+      expect((error as LiaisonError).message).toContain('0008_last_failure');
+      const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
+        db,
+      );
+      expect(applied.rows.map((r) => r.name)).not.toContain('0007_quarantine');
+      const quarantine = await sql`select count(*) as n from quarantine`.execute(db).then(
+        () => 'there',
+        () => 'gone',
+      );
+      expect(quarantine).toBe('gone');
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  it('upgrades a database made by the first build, whose status table lacked firm_revision', async () => {
+    const fresh = await createTestDatabase(dialect);
+    try {
+      const db = fresh.database.db;
+      const first = { getMigrations: async () => ({ '0001_initial': MIGRATIONS['0001_initial']! }) };
+      expect((await new Migrator({ db, provider: first }).migrateToLatest()).error).toBeUndefined();
+      await sql`alter table sync_status drop column firm_revision`.execute(db);
+      await fresh.database.migrate();
+      const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
+        db,
+      );
+      expect(applied.rows.map((r) => r.name)).toEqual(Object.keys(MIGRATIONS).sort());
+      const status = (await db.introspection.getTables()).find((t) => t.name === 'sync_status');
+      expect(status?.columns.map((c) => c.name)).toContain('firm_revision');
     } finally {
       await fresh.cleanup();
     }
