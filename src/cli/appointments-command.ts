@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { type Appointment, type DateTimeValue, emptyAppointment } from '../domain/appointment.js';
 import { LiaisonError } from '../domain/errors.js';
 import { asFirmItemId, asUid } from '../domain/ids.js';
-import { isDate } from '../formats/date-values.js';
+import { instantOf, isDate } from '../formats/date-values.js';
 import { rruleProblem } from '../formats/rrule-check.js';
 import { moveAppointment, seriesMoveProblem, shiftLike } from '../formats/series-move.js';
 import { userIdOf } from './contacts-command.js';
@@ -114,6 +114,15 @@ const endText = (a: Appointment) => {
   return isDate(a.end) ? dayBefore(a.end.value) : `${a.end.value}${a.end.tzid ? ` ${a.end.tzid}` : ''}`;
 };
 
+/** When an appointment starts, in epoch milliseconds (one whose start cannot be read goes last). */
+function startInstant(a: Appointment): number {
+  try {
+    return instantOf(a.start, a.timezones);
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
 /** Whether the whole appointment is cancelled (STATUS:CANCELLED, kept in `extra`). */
 function cancelled(a: Appointment): boolean {
   return a.extra.some((l) => /^STATUS:CANCELLED$/i.test(l.trim()));
@@ -183,7 +192,11 @@ export function registerAppointments(program: Command): void {
     .option('--json', 'print JSON only')
     .action(async (opts: { user: string; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const list = await app.repos.appointments.list(await userIdOf(app, opts.user));
+        // In the order they happen: the start as an instant, in its own zone.
+        const list = (await app.repos.appointments.list(await userIdOf(app, opts.user)))
+          .map((r) => ({ r, at: startInstant(r.item) }))
+          .sort((a, b) => a.at - b.at)
+          .map(({ r }) => r);
         if (opts.json) printJson(list.map((r) => ({ id: r.id, ...r.item, updatedAt: r.updatedAt })));
         else {
           printTable(

@@ -200,8 +200,19 @@ describe('liaison appointments show, and all-day appointments', () => {
     expect(add.code).toBe(0);
     // iCalendar's DTEND is the day after the last.
     expect(add.json.end.value).toBe('2026-12-25');
+    // Added last, it happens first.
+    const early = ['appointments', 'add', '--user', 'alice', '--summary', 'Early', '--start', '2026-10-01'];
+    expect((await liaison([...early, '--end', '2026-10-01'], env)).code).toBe(0);
     const list = await liaison(['appointments', 'list', '--user', 'alice'], env);
     expect(list.stdout).toMatch(new RegExp(`${add.json.id}\\s+2026-12-22\\s+2026-12-24\\s+Conference`));
+    // Listed in the order they happen.
+    const starts = list.stdout
+      .split('\n')
+      .slice(1)
+      .map((l) => /\s(\d{4}-\d{2}-\d{2})/.exec(l)?.[1])
+      .filter((d) => d !== undefined);
+    expect(starts.length).toBeGreaterThan(2);
+    expect(starts).toEqual([...starts].sort());
     const oneDay = [
       'appointments',
       'add',
