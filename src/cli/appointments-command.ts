@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { type Appointment, type DateTimeValue, emptyAppointment } from '../domain/appointment.js';
 import { LiaisonError } from '../domain/errors.js';
 import { asFirmItemId, asUid } from '../domain/ids.js';
+import { valueStart } from '../formats/content-lines.js';
 import { instantOf, isDate } from '../formats/date-values.js';
 import { rruleProblem } from '../formats/rrule-check.js';
 import { moveAppointment, seriesMoveProblem, shiftLike } from '../formats/series-move.js';
@@ -113,6 +114,17 @@ const endText = (a: Appointment) => {
   if (a.end === null) return '';
   return isDate(a.end) ? dayBefore(a.end.value) : `${a.end.value}${a.end.tzid ? ` ${a.end.tzid}` : ''}`;
 };
+
+/** The organizer with the name its ORGANIZER line gives (CN, kept in `extra` with its other parameters). */
+function organizerText(a: Appointment): string {
+  if (a.organizer === '') return '';
+  const line = a.extra.find((l) => /^ORGANIZER[;:]/i.test(l));
+  const name =
+    line === undefined ? undefined : /;CN=(?:"([^"]*)"|([^;:]*))/i.exec(line.slice(0, valueStart(line)));
+  const cn = name?.[1] ?? name?.[2];
+  const address = a.organizer.replace(/^mailto:/i, '');
+  return cn ? `${cn} <${address}>` : address;
+}
 
 /** When an appointment starts, in epoch milliseconds (one whose start cannot be read goes last). */
 function startInstant(a: Appointment): number {
@@ -242,7 +254,7 @@ export function registerAppointments(program: Command): void {
           ['Changed', a.overrides.map(overrideText).join('\n')],
           ['Location', a.location],
           ['Description', a.description],
-          ['Organizer', a.organizer],
+          ['Organizer', organizerText(a)],
           [
             'Attendees',
             a.attendees

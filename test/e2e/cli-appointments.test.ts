@@ -256,7 +256,7 @@ describe('liaison appointments edit on an appointment in a zone of its own', () 
     expect(readFileSync(join(calendarDir, 'outlook.ics'), 'utf8')).toContain('TZID:W. Europe Standard Time');
     const shown = await liaison(['appointments', 'show', meeting.id], env);
     expect(shown.stdout).toMatch(/^Reminders: +-PT15M \(display\)$/m);
-    expect(shown.stdout).toMatch(/^Organizer: +.*anna\.meier@kanzlei\.example/m);
+    expect(shown.stdout).toMatch(/^Organizer: +Meier Anna <anna\.meier@kanzlei\.example>$/m);
     expect(shown.stdout).not.toMatch(/ORGANIZER/);
     expect(shown.stdout).not.toMatch(/^Status:/m);
     // A zone given with --tz must still be an IANA one.
