@@ -99,16 +99,18 @@ export class LiveAnchors {
 
 /**
  * Writes one property line: group and parameters from its anchor (if any), then the
- * modelled parameters, then the value.
+ * modelled parameters, then the value. The anchor is found by `encodedValue`; `written`
+ * is the value as written when it takes another form (a vCard 4.0 `tel:` URI).
  */
 export function writeAnchored(
   anchors: Anchors,
   name: string,
   modelledParams: readonly string[],
   encodedValue: string,
+  written = encodedValue,
 ): string {
   const anchor = anchors.take(name, encodedValue);
   const head = anchor?.group ? `${anchor.group}.${name}` : name;
   const params = [...modelledParams, ...(anchor?.params ?? [])];
-  return `${head}${params.map((p) => `;${p}`).join('')}:${encodedValue}`;
+  return `${head}${params.map((p) => `;${p}`).join('')}:${written}`;
 }

@@ -21,7 +21,7 @@ import { escapeText } from './text-values.js';
 import { upgradeLegacyLine } from './vcard-legacy.js';
 import { ContactReader, deriveFormattedName } from './vcard-reader.js';
 import { encodeAddress, encodeTypedValue, typeParam } from './vcard-values.js';
-import { birthday4, extraLine4, isVersion4, typeParam4 } from './vcard4.js';
+import { birthday4, extraLine4, isVersion4, telUri, typeParam4 } from './vcard4.js';
 
 /** vCard properties whose group and unmodelled parameters are kept as anchors in `extra`. */
 export const VCARD_ANCHORED: ReadonlySet<string> = new Set(['EMAIL', 'TEL', 'URL', 'ADR']);
@@ -123,7 +123,14 @@ export function serializeVCard(contact: Contact): string {
     lines.push(writeAnchored(anchors, 'EMAIL', types(e.types), encodeTypedValue('EMAIL', e.value)));
   }
   for (const t of contact.phones) {
-    lines.push(writeAnchored(anchors, 'TEL', types(t.types), encodeTypedValue('TEL', t.value)));
+    const text = encodeTypedValue('TEL', t.value);
+    // vCard 4.0 prefers a tel: URI (RFC 6350 §6.4.1); a number with spaces is no URI, and stays text.
+    const uri = v4 ? telUri(t.value) : null;
+    lines.push(
+      uri === null
+        ? writeAnchored(anchors, 'TEL', types(t.types), text)
+        : writeAnchored(anchors, 'TEL', ['VALUE=uri', ...types(t.types)], text, uri),
+    );
   }
   for (const a of contact.addresses) {
     lines.push(writeAnchored(anchors, 'ADR', types(a.types), encodeAddress(a)));

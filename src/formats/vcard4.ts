@@ -28,6 +28,14 @@ export function typeParam4(types: readonly string[]): string[] {
   return types.includes('pref') ? [...params, 'PREF=1'] : params;
 }
 
+/**
+ * A phone number as a `tel:` URI (RFC 3966), or null when it cannot be one as it is: a
+ * number of digits and `+-.()` with optional `;name=value` parameters (`;ext=12`).
+ */
+export function telUri(value: string): string | null {
+  return /^\+?[0-9().-]*[0-9][0-9().-]*(;[a-z][a-z0-9-]*=[^;\s]+)*$/i.test(value) ? `tel:${value}` : null;
+}
+
 /** BDAY in 4.0's basic format: YYYYMMDD, or --MMDD without a year (RFC 6350 §4.3.1). */
 export function birthday4(iso: string): string {
   return iso.startsWith('--') ? `--${iso.slice(2).replace('-', '')}` : iso.replace(/-/g, '');

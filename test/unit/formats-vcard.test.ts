@@ -214,6 +214,8 @@ describe('vCard versions and leftovers', () => {
       'BDAY:--0415',
       'EMAIL;TYPE=work;PREF=1:partners@example.com',
       'TEL;VALUE=uri;TYPE=cell:tel:+39-02-555-0142',
+      'TEL;VALUE=uri;TYPE=work:tel:+49-30-555;ext=12',
+      'TEL;TYPE=home:+44 20 7946 1003',
       'END:VCARD',
     ].join('\r\n');
     const read = contactCodec.parse(group, UID);
@@ -231,6 +233,10 @@ describe('vCard versions and leftovers', () => {
         'BDAY:--0415',
         'EMAIL;TYPE=work;PREF=1:partners@example.com',
         'TITLE:Board',
+        // Phones stay tel: URIs where they can be, an extension included; one with spaces stays text.
+        'TEL;VALUE=uri;TYPE=cell:tel:+39-02-555-0142',
+        'TEL;VALUE=uri;TYPE=work:tel:+49-30-555;ext=12',
+        'TEL;TYPE=home:+44 20 7946 1003',
       ]),
     );
     expect(lines.filter((l) => l.startsWith('VERSION'))).toHaveLength(1);
