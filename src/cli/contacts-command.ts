@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { type Contact, emptyContact } from '../domain/contact.js';
 import { LiaisonError } from '../domain/errors.js';
 import { asFirmItemId, asUid } from '../domain/ids.js';
+import { departmentUnits } from '../formats/vcard-values.js';
 import type { App } from '../main.js';
 import { collect, withApp } from './context.js';
 import { type ContactFlags, contactPatch } from './item-flags.js';
@@ -87,14 +88,7 @@ export function registerContacts(program: Command): void {
           ],
           ['Nickname', c.nickname],
           ['Organization', c.organization],
-          // Units one per line; `\;` is a semicolon within a unit (see vcard-reader.ts).
-          [
-            'Department',
-            c.department
-              .split(/(?<!\\);/)
-              .map((u) => u.replaceAll('\\;', ';'))
-              .join('\n'),
-          ],
+          ['Department', departmentUnits(c.department).join('\n')],
           ['Title', c.title],
           ['E-mail', typed(c.emails)],
           ['Phone', typed(c.phones)],

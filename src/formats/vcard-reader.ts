@@ -7,7 +7,7 @@ import type { Uid } from '../domain/ids.js';
 import { anchorLine } from './anchors.js';
 import { canonicalParams, type ParsedProperty, paramList, paramText } from './ical-property.js';
 import { decodeList, decodeText } from './text-values.js';
-import { decodeAddressParts, encodeAddress, encodeTypedValue } from './vcard-values.js';
+import { decodeAddressParts, departmentOf, encodeAddress, encodeTypedValue } from './vcard-values.js';
 import { VERSION_4 } from './vcard4.js';
 
 /** Parameters a `TypedValue` holds (or that vCard 2.1/4.0 syntax spends on what it holds). */
@@ -87,7 +87,7 @@ export class ContactReader {
           // a unit (escaped in the vCard) stays `\;` there, so that it is not taken for one.
           const [organization = '', ...units] = decodeList(p.raw, ';');
           this.#organization = organization;
-          this.#department = units.map((u) => u.replaceAll(';', '\\;')).join(';');
+          this.#department = departmentOf(units);
         });
         return;
       case 'TITLE':

@@ -32,3 +32,16 @@ export function typeParam(types: readonly string[]): string[] {
   const list = types.map((t) => t.trim()).filter((t) => t !== '');
   return list.length === 0 ? [] : [`TYPE=${list.map((t) => encodeParamValue(t)).join(',')}`];
 }
+
+/**
+ * The organizational units a contact's `department` holds: separated by `;`, a `\;` being
+ * a semicolon within a unit (RFC 6350 §6.6.4, units past the organization name).
+ */
+export function departmentUnits(department: string): string[] {
+  return department === '' ? [] : department.split(/(?<!\\);/).map((u) => u.replaceAll('\\;', ';'));
+}
+
+/** The `department` that holds these units (see {@link departmentUnits}). */
+export function departmentOf(units: readonly string[]): string {
+  return units.map((u) => u.replaceAll(';', '\\;')).join(';');
+}

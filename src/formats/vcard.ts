@@ -20,7 +20,7 @@ import { LIAISON_PRODID } from './product-id.js';
 import { escapeText } from './text-values.js';
 import { upgradeLegacyLine } from './vcard-legacy.js';
 import { ContactReader, deriveFormattedName } from './vcard-reader.js';
-import { encodeAddress, encodeTypedValue, typeParam } from './vcard-values.js';
+import { departmentUnits, encodeAddress, encodeTypedValue, typeParam } from './vcard-values.js';
 import { birthday4, extraLine4, isVersion4, telUri, typeParam4 } from './vcard4.js';
 
 /** vCard properties whose group and unmodelled parameters are kept as anchors in `extra`. */
@@ -110,12 +110,7 @@ export function serializeVCard(contact: Contact): string {
   lines.push(`N:${[n.family, n.given, n.additional, n.prefix, n.suffix].map(escapeText).join(';')}`);
   if (contact.nickname !== '') lines.push(`NICKNAME:${escapeText(contact.nickname)}`);
   if (contact.organization !== '' || contact.department !== '') {
-    // Department units separated by `;` are written as separate organizational units (RFC 6350 §6.6.4);
-    // a `\;` is a `;` within a unit.
-    const units =
-      contact.department === ''
-        ? []
-        : contact.department.split(/(?<!\\);/).map((u) => u.replaceAll('\\;', ';'));
+    const units = departmentUnits(contact.department);
     lines.push(`ORG:${[contact.organization, ...units].map(escapeText).join(';')}`);
   }
   if (contact.title !== '') lines.push(`TITLE:${escapeText(contact.title)}`);
