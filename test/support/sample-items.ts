@@ -23,3 +23,8 @@ export function sampleAppointment(uid: string, hour = 9, over: Partial<Appointme
     ...over,
   };
 }
+
+/** A VCALENDAR object around `lines` (its components), CRLF line ends. */
+export function calendarText(...lines: string[]): string {
+  return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
+}

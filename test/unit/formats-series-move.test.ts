@@ -5,11 +5,11 @@ import { asUid } from '../../src/domain/ids.js';
 import { parseEvent, serializeEvent } from '../../src/formats/icalendar.js';
 import { moveAppointment, seriesMoveProblem, shiftLike } from '../../src/formats/series-move.js';
 import { registerIanaZone } from '../../src/formats/timezones.js';
+import { calendarText } from '../support/sample-items.js';
 
 const UID = asUid('fallback-uid');
 
-const lines = (...l: string[]) =>
-  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...l, 'END:VCALENDAR', ''].join('\r\n');
+const lines = calendarText;
 
 /** A weekly Monday meeting at 09:00 Berlin time, two Mondays cancelled, one moved to 16:00. */
 const WEEKLY = lines(

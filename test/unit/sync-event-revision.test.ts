@@ -4,9 +4,9 @@ import { appointmentCodec } from '../../src/formats/appointment-codec.js';
 import { keepStoredRevision } from '../../src/formats/event-revision.js';
 import { moveAppointment } from '../../src/formats/series-move.js';
 import { memoryItemSync } from '../support/memory-sync.js';
+import { calendarText } from '../support/sample-items.js';
 
-const calendar = (...lines: string[]) =>
-  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
+const calendar = calendarText;
 
 const SERIES = calendar(
   'BEGIN:VEVENT',

@@ -3,9 +3,9 @@ import { asHref, asUid } from '../../src/domain/ids.js';
 import { appointmentCodec } from '../../src/formats/appointment-codec.js';
 import { moveAppointment } from '../../src/formats/series-move.js';
 import { memoryItemSync } from '../support/memory-sync.js';
+import { calendarText } from '../support/sample-items.js';
 
-const calendar = (...lines: string[]) =>
-  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
+const calendar = calendarText;
 
 const MASTER = [
   'UID:move-vs-cancel',
