@@ -354,7 +354,9 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     }
     for (const chunk of chunks(rows)) {
       // A put takes its href over from any other pair (an item re-created after a
-      // delete/modify clash keeps its href but gets a new firm id).
+      // delete/modify clash keeps its href but gets a new firm id). A pair that stays as it
+      // is keeps its row, updated in place below: rewriting it would touch both its indexes.
+      const kept = sql.join(chunk.map((r) => sql`(${r.href}, ${r.firm_id})`));
       await trx
         .deleteFrom('sync_status')
         .where('user_id', '=', user)
@@ -364,6 +366,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
           'in',
           chunk.map((r) => r.href),
         )
+        .where(sql<boolean>`(href, firm_id) not in (values ${kept})`)
         .execute();
       await trx
         .insertInto('sync_status')

@@ -25,6 +25,15 @@ export interface ChangeSet {
   readonly removed: readonly Href[];
 }
 
+/** How a change list is asked for. */
+export interface ChangeListOptions {
+  /**
+   * The caller reads the changed items next: a store that can hand them over with the
+   * change list does, and its next `read` of each of them costs no request.
+   */
+  readonly withItems?: boolean;
+}
+
 /** The answer of a write: where the item now lives and its etag, when the store tells it. */
 export interface WriteResult {
   readonly href: Href;
@@ -75,7 +84,7 @@ export interface MailboxCollection {
    * Changes since `token`, or null when the store keeps no change list.
    * Throws `InvalidSyncToken` when the token is no longer valid: list everything instead.
    */
-  changesSince(token: SyncToken): Promise<ChangeSet | null>;
+  changesSince(token: SyncToken, options?: ChangeListOptions): Promise<ChangeSet | null>;
   /** Reads items in bounded batches; a missing href is reported as missing, not thrown. */
   read(hrefs: readonly Href[]): AsyncIterable<ReadResult>;
   /** Whether `href` names an item of this collection (not of another collection of the mailbox). */

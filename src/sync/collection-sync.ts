@@ -69,7 +69,10 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
   // Express mode asks each side one cheap question. Where the mailbox keeps a change list,
   // the question is the change list itself: an unchanged collection answers it empty, and
   // a changed one has then told what changed, in the same single request.
-  const changes = express && state.token !== null ? await changesOrNull(collection, state.token) : null;
+  const changes =
+    express && state.token !== null
+      ? await changesOrNull(collection, state.token, { withItems: true })
+      : null;
   let listed: ItemRef[] | null = null;
   let probe: string | null = null;
   if (changes) {
@@ -110,7 +113,21 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
   };
   const where = `user ${target.login}, ${kind}`;
   const written: MailboxWrites = new Map();
-  const context = { target, deps, settings, options, report, where, markerChecked: marker.checked, written };
+  let begun: BegunMarker | null = null;
+  const applying = async () => {
+    begun ??= await beginMarker(target, deps, marker.note());
+  };
+  const context = {
+    target,
+    deps,
+    settings,
+    options,
+    report,
+    where,
+    markerChecked: marker.checked,
+    written,
+    applying,
+  };
   const applied =
     !recovery && !everSynced && (await bothSidesEmpty(firm, target))
       ? await loadIntoEmptyFirm(
@@ -151,6 +168,7 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
     marker.note(),
     { probe: wroteMailbox ? null : probe, token: kept, firmCounter },
     recovery || planned > 0 || !everSynced,
+    begun,
   );
   if (recovery) await supersedeHeld(deps, target);
   if (nothingDone(report)) report.outcome = 'unchanged';
@@ -206,9 +224,36 @@ function nothingDone(r: CollectionReport): boolean {
   return zero(r.toFirm) && zero(r.toMailbox) && r.conflicts === 0 && r.paired === 0 && r.deferred === 0;
 }
 
+/** A marker write under way: the time it writes, and its request, settled. */
+interface BegunMarker {
+  readonly time: string;
+  readonly written: Promise<{ ok: true } | { ok: false; error: unknown }>;
+}
+
 /**
- * Records a successful sync. The database notes the time it is about to write before
- * the mailbox note is written (SPEC §5: a crash in between must not lock the user out).
+ * Starts writing the mailbox note with a new time, after the database noted that time as
+ * pending (SPEC §5: a crash in between must not lock the user out). A run that is about to
+ * apply a plan starts it then, so that the request runs while the plan is written; the
+ * note it leaves, should the run fail after, matches the pending time and is accepted.
+ */
+async function beginMarker<T extends { readonly uid: Uid }>(
+  target: CollectionTarget,
+  deps: CollectionDeps<T>,
+  note: MarkerNote | null,
+): Promise<BegunMarker> {
+  const time = deps.now().toISOString();
+  await deps.firm.saveState(target.user, target.kind, { pendingSync: time });
+  // Settled at once: a run that fails before awaiting it leaves no unhandled rejection.
+  const written = deps.mailbox.writeMarker(withMarkerTime(note, target.kind, time)).then(
+    () => ({ ok: true as const }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  return { time, written };
+}
+
+/**
+ * Records a successful sync: the mailbox note (begun earlier, or now) and then the
+ * database, which keeps the same time.
  */
 export async function commitMarker<T extends { readonly uid: Uid }>(
   target: CollectionTarget,
@@ -216,15 +261,16 @@ export async function commitMarker<T extends { readonly uid: Uid }>(
   note: MarkerNote | null,
   detection: { probe: string | null; token: SyncToken | null; firmCounter: number },
   writeNote: boolean,
+  begun: BegunMarker | null = null,
 ): Promise<void> {
   const { user, kind } = target;
-  if (!writeNote) {
+  if (!writeNote && begun === null) {
     await deps.firm.saveState(user, kind, detection);
     return;
   }
-  const time = deps.now().toISOString();
-  await deps.firm.saveState(user, kind, { pendingSync: time });
-  await deps.mailbox.writeMarker(withMarkerTime(note, kind, time));
+  const { time, written } = begun ?? (await beginMarker(target, deps, note));
+  const outcome = await written;
+  if (!outcome.ok) throw outcome.error;
   await deps.firm.saveState(user, kind, {
     ...detection,
     lastSync: time,
@@ -311,6 +357,8 @@ interface RoundsContext<T extends { readonly uid: Uid }> {
   readonly markerChecked: () => Promise<boolean>;
   /** Filled with what the rounds write to the mailbox. */
   readonly written: MailboxWrites;
+  /** Called before a plan with operations is applied: starts the marker write. */
+  readonly applying: () => Promise<void>;
 }
 
 /**
@@ -407,6 +455,7 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
       tallyPlan(plan, report);
       return null;
     }
+    if (ops.length > 0) await ctx.applying();
     await executePlan(ops, {
       user,
       kind,

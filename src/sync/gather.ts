@@ -10,7 +10,7 @@ import {
   type UserId,
 } from '../domain/ids.js';
 import { fallbackUid } from '../formats/fallback-uid.js';
-import type { ChangeSet, ItemRef, MailboxCollection } from '../mailbox/port.js';
+import type { ChangeListOptions, ChangeSet, ItemRef, MailboxCollection } from '../mailbox/port.js';
 import type { FirmView, MailboxView } from './plan-types.js';
 import type { FirmDelta, FirmItem, FirmSyncStore, StatusEntry } from './ports.js';
 
@@ -66,7 +66,7 @@ export async function gatherSides<T extends { readonly uid: Uid }>(
     askable && options.changes !== null
       ? options.changes
       : askable && options.token !== null
-        ? await changesOrNull(collection, options.token)
+        ? await changesOrNull(collection, options.token, { withItems: true })
         : null;
   if (changes) {
     // The changed items are asked for before the firm side is loaded, so that the server
@@ -173,9 +173,10 @@ function firmViews<T extends { readonly uid: Uid }>(
 export async function changesOrNull(
   collection: MailboxCollection,
   token: SyncToken,
+  options: ChangeListOptions = {},
 ): Promise<ChangeSet | null> {
   try {
-    return await collection.changesSince(token);
+    return await collection.changesSince(token, options);
   } catch (e) {
     if (isLiaisonError(e, 'InvalidSyncToken')) return null;
     throw e;

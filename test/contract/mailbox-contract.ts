@@ -191,6 +191,40 @@ export function defineMailboxContract(
             expect(none?.removed).toEqual([]);
           });
 
+          it('changesSince with items (change list kept): the next read gives them in the order asked, then the server is asked again', async () => {
+            const coll = await open();
+            const a = await coll.create(asUid('a'), itemText(kind, 'a', 'A'));
+            const kept = await coll.create(asUid('kept'), itemText(kind, 'kept', 'Kept'));
+            const token = await coll.currentToken();
+            if (token === null)
+              throw new Error('currentToken answered null although a change list was claimed');
+            const c = await coll.create(asUid('c'), itemText(kind, 'c', 'C'));
+            const a2 = itemText(kind, 'a', 'A2');
+            await coll.update(a.href, a2, await etagOf(coll, a.href));
+            const changes = await coll.changesSince(token, { withItems: true });
+            const etags = new Map(changes?.changed.map((r) => [r.href, r.etag]));
+            expect(sorted([...etags.keys()])).toEqual(sorted([a.href, c.href]));
+
+            const read = await readAll(coll, [c.href, kept.href, a.href, c.href]);
+            expect(read.map((r) => r.href)).toEqual([c.href, kept.href, a.href, c.href]);
+            const texts = read.map((r) => ('text' in r ? r.text : `not read: ${JSON.stringify(r)}`));
+            expectText(texts[0] as string, itemText(kind, 'c', 'C'), 'C');
+            expectText(texts[1] as string, itemText(kind, 'kept', 'Kept'), 'Kept');
+            expectText(texts[2] as string, a2, 'A2');
+            const etagRead = (r: ReadResult | undefined) => (r !== undefined && 'etag' in r ? r.etag : null);
+            expect(etagRead(read[0])).toBe(etags.get(c.href));
+            expect(etagRead(read[2])).toBe(etags.get(a.href));
+
+            // Changed again by another client: a second read is the server's answer, not the list's.
+            const other = await open();
+            const a3 = itemText(kind, 'a', 'A3');
+            await other.update(a.href, a3, await etagOf(other, a.href));
+            const [again] = await readAll(coll, [a.href]);
+            if (again === undefined || !('text' in again)) throw new Error(`${a.href} was not read again`);
+            expectText(again.text, a3, 'A3');
+            expect(again.etag).toBe(await etagOf(coll, a.href));
+          });
+
           it('changesSince (change list kept) does not report an item made and removed since the token as changed', async () => {
             const coll = await open();
             const token = await coll.currentToken();

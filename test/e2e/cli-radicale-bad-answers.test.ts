@@ -106,7 +106,12 @@ describe('an error status for one item in an answer from the server', () => {
 
   it('in an express multiget: the next express run still reads the change', async () => {
     await putContact(radicale, 'b.vcf', vcard('bad-b', 'Bea', 'v4'));
-    proxy.rewrite = failB('addressbook-multiget');
+    // A server whose change lists carry no item data: the changed item is read by multiget.
+    const failMultiget = failB('addressbook-multiget');
+    proxy.rewrite = (request, body) =>
+      request.body.includes('sync-collection')
+        ? body.replace(/<(\w+:)?address-data>[\s\S]*?<\/\1address-data>/g, '')
+        : failMultiget(request, body);
     const run = await sync('express');
     proxy.rewrite = undefined;
     expect(run.code, run.stderr).toBe(0);

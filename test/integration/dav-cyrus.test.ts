@@ -194,6 +194,34 @@ describe('sync-collection paged by Cyrus (RFC 6578 §3.6)', () => {
     expect(await paged.changesSince(changes.token)).toMatchObject({ changed: [], removed: [] });
   });
 
+  it('hands the changed items over with the change list, across pages: reading them costs no request', async () => {
+    const user = await newUser();
+    const events: DavRequestEvent[] = [];
+    const paged = await davServer({}, { syncPageSize: 2, onRequest: (e) => events.push(e) })
+      .open(user)
+      .collection('contacts');
+    const token = await paged.currentToken();
+    if (token === null) throw new Error('Cyrus keeps change lists');
+    const made: Href[] = [];
+    for (let i = 1; i <= 5; i++)
+      made.push((await paged.create(asUid(`h${i}`), itemText('contacts', `h${i}`, `Handed ${i}`))).href);
+    events.length = 0;
+    const changes = await paged.changesSince(token, { withItems: true });
+    const pages = reports(events);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    const results = [];
+    for await (const r of paged.read(made)) results.push(r);
+    // No multiget: the only requests beside the pages are the sync marker's, asked ahead.
+    expect(reports(events)).toBe(pages);
+    expect(events.filter((e) => e.method !== 'REPORT').every((e) => !e.url.includes('/addressbooks/'))).toBe(
+      true,
+    );
+    expect(results.map((r) => ('text' in r ? /Handed \d/.exec(r.text)?.[0] : r))).toEqual(
+      [1, 2, 3, 4, 5].map((i) => `Handed ${i}`),
+    );
+    expect(byHref(changes?.changed ?? [])).toEqual(byHref(results.map((r) => r as ItemRef)));
+  });
+
   it('refuses a token it never issued with InvalidSyncToken naming the collection', async () => {
     const user = await newUser();
     const calendar = await davServer().open(user).collection('calendar');

@@ -166,6 +166,38 @@ describe('change lists on Radicale', () => {
   });
 });
 
+describe('a change list that carries the changed items', () => {
+  it('hands over contacts and events, so that reading them costs no request', async () => {
+    const user = await newUser();
+    const events: DavRequestEvent[] = [];
+    for (const kind of ['contacts', 'calendar'] as const) {
+      const coll = await davServer({}, { onRequest: (e) => events.push(e) })
+        .open(user)
+        .collection(kind);
+      const token = await coll.currentToken();
+      if (token === null) throw new Error('Radicale keeps change lists');
+      const a = await coll.create(asUid(`${kind}-a`), itemText(kind, `${kind}-a`, 'Handed A'));
+      const b = await coll.create(asUid(`${kind}-b`), itemText(kind, `${kind}-b`, 'Handed B'));
+      events.length = 0;
+      const changes = await coll.changesSince(token, { withItems: true });
+      // Besides the change list, only the sync marker is asked for (ahead, as a sync reads it next).
+      const ofCollection = () =>
+        events.filter((e) => new URL(e.url).pathname.startsWith(`/${user}/${kind}/`));
+      expect(ofCollection().map((e) => e.method)).toEqual(['REPORT']);
+      const results = await readAll(coll.read([b.href, a.href]));
+      expect(ofCollection()).toHaveLength(1);
+      expect(results.map((r) => ('text' in r ? /Handed [AB]/.exec(r.text)?.[0] : r))).toEqual([
+        'Handed B',
+        'Handed A',
+      ]);
+      expect(results.map((r) => ('etag' in r ? r.etag : null))).toEqual(
+        [b.href, a.href].map((h) => changes?.changed.find((c) => c.href === h)?.etag),
+      );
+      for (const r of results) if ('text' in r) expect(r.text).toMatch(/^BEGIN:V\w+\r\n/);
+    }
+  });
+});
+
 describe('reads and writes on Radicale', () => {
   it('multigets in batches, in the order asked, gone hrefs reported missing', async () => {
     const user = await newUser();

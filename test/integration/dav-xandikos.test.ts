@@ -131,6 +131,40 @@ describe('Xandikos', () => {
     ]);
   });
 
+  it('lists a change whose items include a vCard that is not UTF-8; reading then reports that one alone', async () => {
+    const user = await newUser();
+    const { collections } = await davServer().mailbox(user);
+    const book = new URL(collections.contacts!.href, xandikos.url);
+    const coll = await davServer().open(user).collection('contacts');
+    const token = await coll.currentToken();
+    if (token === null) throw new Error('Xandikos keeps change lists');
+    const latin1 = Buffer.from(
+      'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:latin1\r\nFN:Jos\xe9 L\xf3pez\r\nEND:VCARD\r\n',
+      'latin1',
+    );
+    for (const [name, body] of [
+      ['latin1.vcf', latin1],
+      ['bob.vcf', itemText('contacts', 'bob', 'Bob')],
+    ] as const) {
+      const put = await fetch(new URL(name, book), {
+        method: 'PUT',
+        headers: { 'content-type': 'text/vcard' },
+        body,
+      });
+      expect(put.status).toBe(201);
+    }
+    const changes = await coll.changesSince(token, { withItems: true });
+    const hrefs = (changes?.changed ?? []).map((r) => r.href).sort();
+    expect(hrefs).toEqual([`${book.pathname}bob.vcf`, `${book.pathname}latin1.vcf`]);
+    const results = [];
+    for await (const r of coll.read(hrefs)) results.push(r);
+    expect(
+      results.map((r) =>
+        'failed' in r ? `${r.href}: ${r.failed}` : 'text' in r && /FN:(\w+)/.exec(r.text)?.[1],
+      ),
+    ).toEqual(['Bob', `${book.pathname}latin1.vcf: the server answered with text that is not valid UTF-8`]);
+  });
+
   it('is reached again after a restart, with its data and its principals', async () => {
     const user = await newUser();
     const coll = await davServer().open(user).collection('contacts');

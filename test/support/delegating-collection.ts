@@ -19,7 +19,7 @@ export function delegatingCollection(
     listAll: () => inner.listAll(),
     probe: () => inner.probe(),
     currentToken: () => inner.currentToken(),
-    changesSince: (t) => inner.changesSince(t),
+    changesSince: (t, o) => inner.changesSince(t, o),
     read: (hrefs) => inner.read(hrefs),
     holds: (href) => inner.holds(href),
     create: (uid, text) => inner.create(uid, text),

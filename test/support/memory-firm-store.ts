@@ -43,7 +43,8 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
   readonly journal: JournalEntry[] = [];
   /** Throws on the commit with this number (1-based), simulating a crash before it is durable. */
   failCommitAt: number | null = null;
-  private commits = 0;
+  /** Commits made so far, failed ones included. */
+  commits = 0;
 
   async listItems(): Promise<FirmItem<T>[]> {
     return [...this.items].map(([id, item]) => ({ id, item, revision: this.revisions.get(id) ?? '' }));

@@ -4,13 +4,20 @@ import type { CollectionKind, Etag, Href, SyncToken, Uid } from '../../domain/id
 import { asEtag, asHref, asSyncToken } from '../../domain/ids.js';
 import { mapBounded } from '../bounded-map.js';
 import { itemName } from '../item-name.js';
-import type { ChangeSet, ItemRef, MailboxCollection, ReadResult, WriteResult } from '../port.js';
+import type {
+  ChangeListOptions,
+  ChangeSet,
+  ItemRef,
+  MailboxCollection,
+  ReadResult,
+  WriteResult,
+} from '../port.js';
 import type { CollectionProtocol } from './collection-protocol.js';
 import { type RequestContext, requestError, statusError, uidConflict } from './dav-failure.js';
 import { displayUrl, isItemOf, lastSegment, memberPath, sameCollection } from './dav-href.js';
 import type { DiscoveredCollection } from './discovery-cache.js';
 import { MARKER_ITEM_NAME } from './marker-location.js';
-import { readItems } from './multiget.js';
+import { readItems, withCrlf } from './multiget.js';
 import { type DavResponse, propChildNames, propText } from './multistatus.js';
 import {
   hasSchedulingProperties,
@@ -27,6 +34,11 @@ const RESOURCETYPE: XmlName = { ns: DAV_NS, local: 'resourcetype' };
 const COLLECTION = clark({ ns: DAV_NS, local: 'collection' });
 /** The CalendarServer extension both CardDAV and CalDAV servers commonly keep. */
 const GETCTAG: XmlName = { ns: CALENDARSERVER_NS, local: 'getctag' };
+/**
+ * Most characters of items a change list hands over (about 4,000 contacts): the rest of a
+ * larger change are read by multiget, in bounded batches, as ever.
+ */
+const CHANGED_ITEMS_CHARS = 4_000_000;
 
 /** What a {@link DavCollection} works with. */
 export interface DavCollectionSettings {
@@ -44,6 +56,8 @@ export interface DavCollectionSettings {
   readonly onGone: () => void;
   /** Results per sync-collection page to ask for (DAV:limit); absent: none asked. */
   readonly syncPageSize?: number;
+  /** Called when a change list asked with items shows a change (the sync reads the marker next). */
+  readonly onChange?: () => void;
 }
 
 /**
@@ -64,6 +78,8 @@ export class DavCollection implements MailboxCollection {
   }
   readonly #s: DavCollectionSettings;
   readonly #path: string;
+  /** Items the last change list carried, by href, until read once or written. */
+  #handedOver = new Map<string, { readonly etag: string; readonly text: string }>();
 
   constructor(settings: DavCollectionSettings) {
     this.#s = settings;
@@ -139,9 +155,15 @@ export class DavCollection implements MailboxCollection {
     return asSyncToken(token);
   }
 
-  async changesSince(token: SyncToken): Promise<ChangeSet | null> {
+  /**
+   * With `withItems`, the REPORT asks for the changed items' data too, so that an express
+   * sync reads them in the same request instead of a multiget after it: the next `read` of
+   * each is answered from it, once (a later read, after a refused write, asks the server).
+   */
+  async changesSince(token: SyncToken, options: ChangeListOptions = {}): Promise<ChangeSet | null> {
     if (!this.#s.collection.syncCollection) return null;
-    const changes = await this.#changes(token);
+    const changes = await this.#changes(token, options.withItems === true);
+    this.#handedOver = new Map(changes.items);
     const changed: ItemRef[] = [];
     const unknown: string[] = [];
     for (const [href, etag] of changes.changed) {
@@ -160,6 +182,31 @@ export class DavCollection implements MailboxCollection {
   }
 
   read(hrefs: readonly Href[]): AsyncIterable<ReadResult> {
+    return this.#handedOver.size === 0 ? this.#multiget(hrefs) : this.#readHandedOver(hrefs);
+  }
+
+  /** In the order asked, as a multiget answers: items handed over in place, the rest read. */
+  async *#readHandedOver(hrefs: readonly Href[]): AsyncIterable<ReadResult> {
+    const served = hrefs.map((href) => {
+      const item = this.#handedOver.get(href);
+      this.#handedOver.delete(href);
+      return item;
+    });
+    const rest = hrefs.filter((_, i) => served[i] === undefined);
+    const read = rest.length > 0 ? this.#multiget(rest)[Symbol.asyncIterator]() : undefined;
+    for (const [i, href] of hrefs.entries()) {
+      const item = served[i];
+      if (item !== undefined) {
+        yield { href, etag: asEtag(item.etag), text: withCrlf(item.text) };
+        continue;
+      }
+      const next = await (read as AsyncIterator<ReadResult>).next();
+      if (next.done === true) return;
+      yield next.value;
+    }
+  }
+
+  #multiget(hrefs: readonly Href[]): AsyncIterable<ReadResult> {
     return readItems(hrefs, {
       client: this.#s.client,
       protocol: this.#s.protocol,
@@ -215,6 +262,7 @@ export class DavCollection implements MailboxCollection {
    * schedules, `Unsupported` for a meeting it schedules (see `schedule-agent.ts`).
    */
   async update(href: Href, text: string, ifMatch: Etag): Promise<WriteResult> {
+    this.#handedOver.delete(href);
     const context = this.#context(href);
     let body = text;
     if (this.#schedules()) {
@@ -248,6 +296,7 @@ export class DavCollection implements MailboxCollection {
    * 404 for an If-Match on a missing item, so a 412 is checked with one PROPFIND.
    */
   async delete(href: Href, ifMatch: Etag): Promise<void> {
+    this.#handedOver.delete(href);
     const context = this.#context(href);
     // Gone already: done, as below.
     if (this.#schedules() && (await this.#storedMeeting(href, ifMatch, 'deleted')) === undefined) return;
@@ -267,10 +316,16 @@ export class DavCollection implements MailboxCollection {
   }
 
   /** Runs sync-collection from `token`, members and the marker filtered out. */
-  #changes(token: string | null) {
+  #changes(token: string | null, withItems = false) {
     return reportChanges(this.#s.client, this.#path, token, this.#context(), {
       isItem: (href) => this.#isItem(href),
       ...(this.#s.syncPageSize === undefined ? {} : { pageSize: this.#s.syncPageSize }),
+      ...(withItems
+        ? {
+            data: { prop: this.#s.protocol.data, maxChars: CHANGED_ITEMS_CHARS },
+            ...(this.#s.onChange ? { onChange: this.#s.onChange } : {}),
+          }
+        : {}),
     }).catch((e: unknown) => {
       if (e instanceof LiaisonError && e.kind === 'NotFound') this.#s.onGone();
       throw e;

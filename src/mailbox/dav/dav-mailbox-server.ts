@@ -202,12 +202,36 @@ class DavMailboxStore implements MailboxStore {
     return this.#open(kind, found, mailbox.autoSchedule);
   }
 
+  /**
+   * The marker as read when a change list showed a change: a sync reads the marker next,
+   * and the request is then under way while the change list is still arriving. Used once.
+   */
+  #markerAhead: Promise<{ ok: true; note: MarkerNote | null } | { ok: false; error: unknown }> | undefined;
+
   async readMarker(): Promise<MarkerNote | null> {
-    return (await this.server.marker(this.account)).read();
+    const ahead = this.#markerAhead;
+    this.#markerAhead = undefined;
+    if (ahead === undefined) return this.#readMarker();
+    const got = await ahead;
+    if (!got.ok) throw got.error;
+    return got.note;
   }
 
   async writeMarker(note: MarkerNote): Promise<void> {
+    this.#markerAhead = undefined;
     await (await this.server.marker(this.account)).write(note);
+  }
+
+  async #readMarker(): Promise<MarkerNote | null> {
+    return (await this.server.marker(this.account)).read();
+  }
+
+  #readMarkerAhead(): void {
+    // Settled at once: a read nobody asks for after all (the run failed) is not unhandled.
+    this.#markerAhead ??= this.#readMarker().then(
+      (note) => ({ ok: true as const, note }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
   }
 
   #open(
@@ -225,6 +249,7 @@ class DavMailboxStore implements MailboxStore {
       concurrency: Math.max(1, config.maxConnections),
       autoSchedule,
       ...(this.server.syncPageSize === undefined ? {} : { syncPageSize: this.server.syncPageSize }),
+      onChange: () => this.#readMarkerAhead(),
       onGone: () => {
         // Not awaited (the caller is reporting the collection gone). Should forgetting fail
         // (the database closing), the next run meets the same 404 and forgets it then.

@@ -162,6 +162,6 @@ function noEtag(href: string, settings: ReadSettings): LiaisonError {
  * XML parsers turn every line break into LF (XML 1.0 §2.11); vCard and iCalendar lines end
  * in CRLF (RFC 6350 §3.2, RFC 5545 §3.1), so bare LFs are turned back.
  */
-function withCrlf(text: string): string {
+export function withCrlf(text: string): string {
   return text.replace(/\r?\n/g, '\r\n');
 }

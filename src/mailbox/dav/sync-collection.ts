@@ -1,10 +1,10 @@
 /**
  * RFC 6578 collection synchronization: what changed in a collection since a token.
  */
-import { LiaisonError } from '../../domain/errors.js';
+import { isLiaisonError, LiaisonError } from '../../domain/errors.js';
 import { type RequestContext, requestError, statusError, VALID_SYNC_TOKEN } from './dav-failure.js';
 import { sameCollection } from './dav-href.js';
-import { type DavResponse, propText } from './multistatus.js';
+import { type DavResponse, propOf, propText } from './multistatus.js';
 import { syncCollectionBody } from './request-bodies.js';
 import type { WebDavClient } from './webdav-client.js';
 import { DAV_NS, type XmlName } from './xml-element.js';
@@ -19,6 +19,19 @@ export interface SyncChanges {
   /** Changed or new members with their etag (null when the server left it out). */
   readonly changed: ReadonlyMap<string, string | null>;
   readonly removed: ReadonlySet<string>;
+  /**
+   * Asked for with {@link SyncOptions.data}: the data of changed members the answer carried,
+   * with the etag given beside it. Empty when the server gave none or refused to.
+   */
+  readonly items: ReadonlyMap<string, { readonly etag: string; readonly text: string }>;
+}
+
+/** The changed members' data, asked for in the same REPORT (RFC 6578 §3.2 allows any property). */
+export interface SyncDataOptions {
+  /** CARDDAV:address-data or CALDAV:calendar-data. */
+  readonly prop: XmlName;
+  /** Most characters of data kept; members past it are listed without their data. */
+  readonly maxChars: number;
 }
 
 /** Options of {@link reportChanges}. */
@@ -29,7 +42,14 @@ export interface SyncOptions {
   readonly maxPages?: number;
   /** Results per page to ask for (RFC 6578 §3.7 DAV:limit); absent: the server decides. */
   readonly pageSize?: number;
+  /** Asks for the changed members' data too; absent: hrefs and etags only. */
+  readonly data?: SyncDataOptions;
+  /** Called once, as soon as the answer names a changed or removed member. */
+  readonly onChange?: () => void;
 }
+
+/** A server that would not answer the REPORT that asks for data: asked again without. */
+class DataRefused extends Error {}
 
 /**
  * Runs sync-collection REPORTs from `token` (null: the initial listing) until the answer is
@@ -49,9 +69,32 @@ export async function reportChanges(
   given: RequestContext,
   options: SyncOptions,
 ): Promise<SyncChanges> {
+  if (options.data !== undefined) {
+    try {
+      return await report(client, collection, token, given, options, options.data);
+    } catch (e) {
+      // Whatever failed may be one member's data (Xandikos answers 500 when one item is not
+      // UTF-8; such bytes break the XML): the change list alone is asked for, and read as ever.
+      if (!(e instanceof DataRefused)) throw e;
+    }
+  }
+  return report(client, collection, token, given, options, undefined);
+}
+
+async function report(
+  client: WebDavClient,
+  collection: string,
+  token: string | null,
+  given: RequestContext,
+  options: SyncOptions,
+  data: SyncDataOptions | undefined,
+): Promise<SyncChanges> {
   const context = { ...given, collection };
   const changed = new Map<string, string | null>();
   const removed = new Set<string>();
+  const items = new Map<string, { readonly etag: string; readonly text: string }>();
+  let chars = 0;
+  let changeSeen = false;
   const maxPages = options.maxPages ?? 10_000;
   let current = token;
   for (let page = 1; ; page++) {
@@ -64,6 +107,15 @@ export async function reportChanges(
         return;
       }
       if (!options.isItem(href)) return;
+      if (!changeSeen) {
+        changeSeen = true;
+        options.onChange?.();
+      }
+      const dropped = items.get(href);
+      if (dropped !== undefined) {
+        items.delete(href);
+        chars -= dropped.text.length;
+      }
       if (status === 404 || status === 410) {
         changed.delete(href);
         removed.add(href);
@@ -73,17 +125,32 @@ export async function reportChanges(
       } else {
         // A member with propstats is there, even when its etag was not given (then read again).
         removed.delete(href);
-        changed.set(href, propText(response, GETETAG) ?? null);
+        const etag = propText(response, GETETAG) ?? null;
+        changed.set(href, etag);
+        if (data !== undefined && etag !== null) {
+          const text = propOf(response, data.prop)?.text;
+          // An empty element is a server's way to give no data, not an empty item.
+          if (text !== undefined && text.trim() !== '' && chars + text.length <= data.maxChars) {
+            items.set(href, { etag, text });
+            chars += text.length;
+          }
+        }
       }
     };
-    const answer = await client.multistatus(
-      'REPORT',
-      collection,
-      0,
-      syncCollectionBody(current, [GETETAG], options.pageSize),
-      context,
-      onResponse,
-    );
+    let answer: Awaited<ReturnType<WebDavClient['multistatus']>>;
+    try {
+      answer = await client.multistatus(
+        'REPORT',
+        collection,
+        0,
+        syncCollectionBody(current, data === undefined ? [GETETAG] : [GETETAG, data.prop], options.pageSize),
+        context,
+        onResponse,
+      );
+    } catch (e) {
+      if (data !== undefined && isLiaisonError(e, 'InvalidData')) throw new DataRefused();
+      throw e;
+    }
     if ('status' in answer) {
       const { status, preconditions, request } = answer;
       const refused = preconditions.some((p) => p.name === VALID_SYNC_TOKEN);
@@ -94,6 +161,7 @@ export async function reportChanges(
           `answered ${status}: the sync token is no longer valid`,
         );
       }
+      if (data !== undefined) throw new DataRefused();
       if (current !== null && status === 500 && (await answersOtherwise(client, collection, context))) {
         throw requestError(
           'InvalidSyncToken',
@@ -104,6 +172,7 @@ export async function reportChanges(
       throw statusError(request, status, preconditions);
     }
     if (failed !== undefined) {
+      if (data !== undefined) throw new DataRefused();
       // The collection is skipped this run, its token kept: the next run asks again.
       throw new LiaisonError(
         'Unavailable',
@@ -121,7 +190,7 @@ export async function reportChanges(
         },
       );
     }
-    if (!truncated) return { token: next, changed, removed };
+    if (!truncated) return { token: next, changed, removed, items };
     if (next === current || page >= maxPages) {
       // A change list that never completes is no change list: sync lists everything instead.
       throw new LiaisonError(
