@@ -31,6 +31,7 @@ import {
   itemDb,
   newItemRow,
   type UserItemSpec,
+  withoutUnchanged,
 } from './user-item-table.js';
 
 export interface SyncStoreOptions {
@@ -311,11 +312,12 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     for (const chunk of chunks(rows)) await items.insertInto(this.spec.table).values(chunk).execute();
     // Updates go one statement per item: each row gets its own values, and an update that
     // finds no row must fail the batch rather than pass unnoticed.
+    const stored = await this.indexedValues(trx, user, [...net.updates.keys()]);
     for (const [id, item] of net.updates) {
       revisions.set(id, String(seq));
       const result = await items
         .updateTable(this.spec.table)
-        .set(changedItemColumns(this.spec, item, seq++, now))
+        .set(withoutUnchanged(changedItemColumns(this.spec, item, seq++, now), stored.get(id)))
         .where('id', '=', id)
         .where('user_id', '=', user)
         .executeTakeFirst();
@@ -326,6 +328,29 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       }
     }
     return revisions;
+  }
+
+  /** The UID and the other indexed columns of the items `ids`, by id. */
+  private async indexedValues(
+    trx: Trx,
+    user: UserId,
+    ids: readonly FirmItemId[],
+  ): Promise<Map<FirmItemId, Record<string, unknown>>> {
+    const out = new Map<FirmItemId, Record<string, unknown>>();
+    const columns = ['uid', ...this.spec.indexed];
+    for (const chunk of chunks(ids)) {
+      const rows = await itemDb(trx)
+        .selectFrom(this.spec.table)
+        .select(['id', ...columns.map((c) => sql.ref<unknown>(c).as(c))])
+        .where(ownedBy(user))
+        .where('id', 'in', chunk)
+        .execute();
+      for (const row of rows) {
+        const { id, ...values } = row as Record<string, unknown>;
+        out.set(id as FirmItemId, values);
+      }
+    }
+    return out;
   }
 
   private async writeStatus(
@@ -353,36 +378,57 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
         .execute();
     }
     for (const chunk of chunks(rows)) {
-      // A put takes its href over from any other pair (an item re-created after a
-      // delete/modify clash keeps its href but gets a new firm id). A pair that stays as it
-      // is keeps its row, updated in place below: rewriting it would touch both its indexes.
-      const kept = sql.join(chunk.map((r) => sql`(${r.href}, ${r.firm_id})`));
-      await trx
-        .deleteFrom('sync_status')
+      // A pair that keeps its href is updated in place, its href left out of the SET:
+      // SQLite rewrites the href index entry of every row an UPDATE names it for.
+      const current = await trx
+        .selectFrom('sync_status')
+        .select(['firm_id', 'href'])
         .where('user_id', '=', user)
         .where('kind', '=', this.spec.kind)
         .where(
-          'href',
+          'firm_id',
           'in',
-          chunk.map((r) => r.href),
-        )
-        .where(sql<boolean>`(href, firm_id) not in (values ${kept})`)
-        .execute();
-      await trx
-        .insertInto('sync_status')
-        .values(chunk)
-        .onConflict((oc) =>
-          oc.columns(['user_id', 'kind', 'firm_id']).doUpdateSet((eb) => ({
-            href: eb.ref('excluded.href'),
-            firm_hash: eb.ref('excluded.firm_hash'),
-            firm_revision: eb.ref('excluded.firm_revision'),
-            mailbox_etag: eb.ref('excluded.mailbox_etag'),
-            mailbox_hash: eb.ref('excluded.mailbox_hash'),
-            base: eb.ref('excluded.base'),
-          })),
+          chunk.map((r) => r.firm_id),
         )
         .execute();
+      const hrefOf = new Map(current.map((r) => [r.firm_id, r.href]));
+      const staying = chunk.filter((r) => hrefOf.get(r.firm_id) === r.href);
+      const placed = chunk.filter((r) => hrefOf.get(r.firm_id) !== r.href);
+      if (placed.length > 0) {
+        // A put takes its href over from any other pair (an item re-created after a
+        // delete/modify clash keeps its href but gets a new firm id).
+        await trx
+          .deleteFrom('sync_status')
+          .where('user_id', '=', user)
+          .where('kind', '=', this.spec.kind)
+          .where(
+            'href',
+            'in',
+            placed.map((r) => r.href),
+          )
+          .execute();
+        await this.upsertStatus(trx, placed, true);
+      }
+      if (staying.length > 0) await this.upsertStatus(trx, staying, false);
     }
+  }
+
+  /** Inserts status rows, or updates those of their firm ids, their hrefs too when `moved`. */
+  private async upsertStatus(trx: Trx, rows: readonly SyncStatusTable[], moved: boolean): Promise<void> {
+    await trx
+      .insertInto('sync_status')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'kind', 'firm_id']).doUpdateSet((eb) => ({
+          ...(moved ? { href: eb.ref('excluded.href') } : {}),
+          firm_hash: eb.ref('excluded.firm_hash'),
+          firm_revision: eb.ref('excluded.firm_revision'),
+          mailbox_etag: eb.ref('excluded.mailbox_etag'),
+          mailbox_hash: eb.ref('excluded.mailbox_hash'),
+          base: eb.ref('excluded.base'),
+        })),
+      )
+      .execute();
   }
 
   private statusRow(user: UserId, entry: StatusEntry): SyncStatusTable {

@@ -18,6 +18,8 @@ export interface UserItemSpec<T extends { readonly uid: Uid }> {
   isPrivate(item: T): boolean;
   /** Columns computed from the item beyond the shared ones (match keys, time span). */
   derived(item: T): Readonly<Record<string, string | number | null>>;
+  /** The derived columns an index holds (see {@link withoutUnchanged}). */
+  readonly indexed: readonly string[];
 }
 
 /** User contacts: private flag and the columns firm sync matches on. */
@@ -26,6 +28,7 @@ export const contactSpec: UserItemSpec<Contact> = {
   table: 'user_contacts',
   isPrivate: (item) => item.private,
   derived: (item) => ({ ...contactMatchColumns(item) }),
+  indexed: ['email_norm'],
 };
 
 /**
@@ -44,6 +47,7 @@ export function appointmentSpec(
       const s = span(item);
       return { start_utc: s?.start ?? null, end_utc: s === null ? null : s.end };
     },
+    indexed: ['start_utc'],
   };
 }
 
@@ -118,4 +122,22 @@ export async function bumpChangeCounter(
 export function itemFields<T extends { readonly uid: Uid }>(item: T): Fields {
   const { uid: _uid, ...rest } = item;
   return rest as unknown as Fields;
+}
+
+/**
+ * `columns` without the indexed ones whose value `stored` already holds. SQLite rewrites the
+ * entry of every index whose column an UPDATE names, even to the same value: an edit that
+ * leaves a UID or an e-mail address as it was then costs one page of that index the less
+ * (for an express sync of 100 changed contacts, about a third of the pages it writes).
+ */
+export function withoutUnchanged(
+  columns: Partial<UserItemColumns>,
+  stored: Readonly<Record<string, unknown>> | undefined,
+): Partial<UserItemColumns> {
+  if (stored === undefined) return columns;
+  const out: Record<string, unknown> = { ...columns };
+  for (const [column, value] of Object.entries(stored)) {
+    if (column in out && out[column] === value) delete out[column];
+  }
+  return out as Partial<UserItemColumns>;
 }

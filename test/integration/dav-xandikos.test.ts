@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asSyncToken, asUid } from '../../src/domain/ids.js';
 import type { MarkerPlacement } from '../../src/mailbox/dav/dav-config.js';
 import { DavMailboxServer } from '../../src/mailbox/dav/dav-mailbox-server.js';
+import type { DavRequestEvent } from '../../src/mailbox/dav/dav-transport.js';
 import { testDavServer } from '../../src/mailbox/dav/test-dav-server.js';
 import { itemText } from '../contract/contract-items.js';
 import { davTestConfig } from '../support/dav-servers/dav-test-config.js';
@@ -129,6 +130,30 @@ describe('Xandikos', () => {
       `${book.pathname}ann.vcf`,
       `${book.pathname}latin1.vcf: the server answered with text that is not valid UTF-8`,
     ]);
+  });
+
+  it('gives no item data in a change list (404 for it): the items are read by one multiget', async () => {
+    const user = await newUser();
+    const events: DavRequestEvent[] = [];
+    const coll = await new DavMailboxServer(davTestConfig(xandikos), { onRequest: (e) => events.push(e) })
+      .open(user)
+      .collection('contacts');
+    const token = await coll.currentToken();
+    if (token === null) throw new Error('Xandikos keeps change lists');
+    const made = [];
+    for (const name of ['Ann', 'Ben'])
+      made.push((await coll.create(asUid(name), itemText('contacts', name, name))).href);
+    events.length = 0;
+    await coll.changesSince(token, { withItems: true });
+    const results = [];
+    for await (const r of coll.read(made)) results.push(r);
+    // The change list, then the multiget; the sync marker's requests (asked ahead) go elsewhere.
+    const book = new URL(made[0]!, xandikos.url).pathname.replace(/[^/]*$/, '');
+    expect(events.filter((e) => new URL(e.url).pathname.startsWith(book)).map((e) => e.method)).toEqual([
+      'REPORT',
+      'REPORT',
+    ]);
+    expect(results.map((r) => ('text' in r ? /FN:(\w+)/.exec(r.text)?.[1] : r))).toEqual(['Ann', 'Ben']);
   });
 
   it('lists a change whose items include a vCard that is not UTF-8; reading then reports that one alone', async () => {

@@ -155,6 +155,48 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
     ]);
   });
 
+  it('keeps the UID, e-mail and href columns of an update current, changed or not', async () => {
+    const user = await addUser();
+    const [a, b] = (await store().commit(user, 'contacts', 'r1', [created('a'), created('b')])) as [
+      FirmItemId,
+      FirmItemId,
+    ];
+    await store().commit(user, 'contacts', 'r2', [
+      // Same UID, e-mail and href: only the note and the etag change.
+      {
+        firm: { op: 'update', id: a, item: sampleContact('a', { note: 'edited' }) },
+        status: { op: 'put', entry: status('a.vcf', { firmId: a, mailboxEtag: asEtag('"e2"') }) },
+        journal: [line('update')],
+      },
+      // A client rewrote the UID and the address.
+      {
+        firm: {
+          op: 'update',
+          id: b,
+          item: sampleContact('b-new', { emails: [{ types: [], value: 'New.B@Example.org' }] }),
+        },
+        status: { op: 'put', entry: status('b.vcf', { firmId: b }) },
+        journal: [line('update')],
+      },
+    ]);
+    const rows = await database()
+      .db.selectFrom('user_contacts')
+      .select(['id', 'uid', 'email_norm'])
+      .orderBy('uid')
+      .execute();
+    expect(rows).toEqual([
+      { id: a, uid: 'a', email_norm: 'ada.a@example.org' },
+      { id: b, uid: 'b-new', email_norm: 'new.b@example.org' },
+    ]);
+    expect((await store().listItems(user, 'contacts')).map((i) => i.item.note).sort()).toEqual([
+      '',
+      'edited',
+    ]);
+    const byFirm = new Map((await store().loadStatus(user, 'contacts')).map((s) => [s.firmId, s]));
+    expect(byFirm.get(a)).toMatchObject({ href: 'a.vcf', mailboxEtag: '"e2"' });
+    expect(byFirm.get(b)).toMatchObject({ href: 'b.vcf' });
+  });
+
   it('does not bump the change counter, but advances the global change sequence', async () => {
     const user = await addUser();
     await new ContactRepo(database()).add(user, sampleContact('by-hand'));
