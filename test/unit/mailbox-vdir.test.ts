@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,6 +109,21 @@ describe('VdirMailboxServer', () => {
       const results = [];
       for await (const result of contacts.read(asked)) results.push(result);
       expect(results).toEqual(asked.map((href) => ({ href, missing: true })));
+    });
+
+    it('lists a symbolic link and reports it not read, without following it', async () => {
+      await writeFile(join(dir, 'alice', 'secret.vcf'), card('secret', 'Outside the folder'));
+      await symlink(join(dir, 'alice', 'secret.vcf'), join(folder, 'linked.vcf'));
+      await writeFile(join(folder, 'plain.vcf'), card('plain'));
+      const listed = await contacts.list();
+      expect(listed.map((r) => r.href).sort()).toEqual(['linked.vcf', 'plain.vcf']);
+      const results = [];
+      for await (const result of contacts.read(listed.map((r) => r.href).sort())) results.push(result);
+      expect(results[0]).toEqual({
+        href: 'linked.vcf',
+        failed: 'the file is a symbolic link, which is not followed: put the file itself here',
+      });
+      expect(results[1]).toMatchObject({ href: 'plain.vcf', text: card('plain') });
     });
 
     it('refuses to update or delete an href that is not an item of the folder', async () => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats, Dirent } from 'node:fs';
+import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ErrorContext } from '../../domain/errors.js';
 import { LiaisonError } from '../../domain/errors.js';
@@ -57,14 +58,16 @@ export class VdirCollection implements MailboxCollection {
     } catch (e) {
       throw fsFailure(e, 'list', this.location, this.#context());
     }
+    // Symbolic links are listed so that reading reports them (they are not followed: a link
+    // could reach any file Liaison may read); left out, such a contact would never sync unseen.
     const names = entries
-      .filter((entry) => entry.isFile() && this.#isItemName(entry.name))
+      .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && this.#isItemName(entry.name))
       .map((e) => e.name);
     const refs = await mapBounded(names, this.options.concurrency, async (name) => {
       try {
         return {
           href: asHref(name),
-          etag: etagOfStats(await stat(join(this.location, name), { bigint: true })),
+          etag: etagOfStats(await lstat(join(this.location, name), { bigint: true })),
         };
       } catch (e) {
         // Deleted between readdir and stat: it is simply not part of this listing.
@@ -171,7 +174,7 @@ export class VdirCollection implements MailboxCollection {
   ): Promise<'gone' | 'ok'> {
     let current: Etag | null;
     try {
-      current = etagOfStats(await stat(path, { bigint: true }));
+      current = etagOfStats(await lstat(path, { bigint: true }));
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT') throw fsFailure(e, 'stat', path, this.#context(href));
       current = null;
@@ -193,10 +196,16 @@ export class VdirCollection implements MailboxCollection {
     const path = join(this.location, href);
     let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'ENOENT') return { href, missing: true };
+      if (code === 'ELOOP') {
+        return {
+          href,
+          failed: 'the file is a symbolic link, which is not followed: put the file itself here',
+        };
+      }
       // This file alone cannot be read (its permissions): reported, the rest of the folder syncs.
       if (code === 'EACCES' || code === 'EPERM') {
         return { href, failed: `the file cannot be read (${code}): check its permissions` };
