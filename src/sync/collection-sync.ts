@@ -77,7 +77,8 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
   let probe: string | null = null;
   if (changes) {
     if (changes.changed.length === 0 && changes.removed.length === 0 && firmCounter === state.firmCounter) {
-      if (changes.token !== state.token) await firm.saveState(user, kind, { token: changes.token });
+      if (changes.token !== state.token && !settings.dryRun)
+        await firm.saveState(user, kind, { token: changes.token });
       report.outcome = 'unchanged';
       return;
     }
@@ -290,8 +291,12 @@ async function markOutOfSync<T extends { readonly uid: Uid }>(
   deps: CollectionDeps<T>,
   report: CollectionReport,
   reason: string,
+  dryRun: boolean,
 ): Promise<void> {
-  await deps.firm.saveState(target.user, target.kind, { outOfSync: true, outOfSyncReason: reason });
+  // A dry run writes nothing, this mark included: it only reports what a run would find.
+  if (!dryRun) {
+    await deps.firm.saveState(target.user, target.kind, { outOfSync: true, outOfSyncReason: reason });
+  }
   skip(report, `out of sync: ${reason}; run \`liaison recover --user ${target.login}\``);
 }
 
@@ -322,14 +327,14 @@ function markerGate<T extends { readonly uid: Uid }>(
       if (!isLiaisonError(got.error, 'InvalidData')) throw got.error;
       if (!recovery) {
         const why = `the mailbox's sync marker cannot be read: ${errorMessage(got.error)}`;
-        await markOutOfSync(target, deps, report, why);
+        await markOutOfSync(target, deps, report, why, settings.dryRun);
         return false;
       }
     }
     if (recovery) return true;
     const v = checkMarker(target.kind, state, note);
     if (!v.ok) {
-      await markOutOfSync(target, deps, report, v.reason);
+      await markOutOfSync(target, deps, report, v.reason, settings.dryRun);
       return false;
     }
     if (v.promote && !settings.dryRun) {
@@ -472,9 +477,14 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
     if (report.deferred === 0 || round >= 2) break;
     report.deferred = 0;
     listedNow = null;
-    listToken = token;
+    // From where this run started: a change the mailbox showed before this run, whose item
+    // could not be written (the firm side changed under it), must be seen again, not skipped.
+    listToken = first.token;
     asked = null;
   }
+  // Items still deferred: the next run must see their changes again, so the change list
+  // stays where this run found it (a listing run keeps none: the next one lists again).
+  if (report.deferred > 0) token = first.token;
   return { token, planned, examined };
 }
 

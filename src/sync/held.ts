@@ -115,6 +115,10 @@ export async function resolveHeldPlan<T extends { readonly uid: Uid }>(
   }
   const plan = parseHeldPlan(rec);
   const collection = await deps.mailbox.collection(target.kind);
+  // Read before anything is applied: a note that cannot be read now fails the decision,
+  // with the plan still held. Written back without it, the note would lose the other
+  // collection's time, and that collection would turn up out of sync.
+  const note = await deps.mailbox.readMarker();
   const ops =
     decision === 'approve'
       ? await stillGone(plan.ops, collection, report)
@@ -138,7 +142,6 @@ export async function resolveHeldPlan<T extends { readonly uid: Uid }>(
     report,
   });
   await deps.held.resolveHeld(rec.id, decision === 'approve' ? 'approved' : 'rejected');
-  const note = await deps.mailbox.readMarker().catch(() => null);
   const counter = await deps.firm.changeCounter(target.user, target.kind);
   await commitMarker(target, deps, note, { probe: null, token: null, firmCounter: counter }, true);
 }

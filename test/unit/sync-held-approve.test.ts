@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LiaisonError } from '../../src/domain/errors.js';
 import { asUid } from '../../src/domain/ids.js';
 import { resolveHeldPlan } from '../../src/sync/held.js';
 import { emptyReport } from '../../src/sync/report.js';
@@ -30,5 +31,37 @@ describe('approving a held mass deletion', () => {
     const next = await sync();
     expect(next.toFirm).toEqual({ created: 0, updated: 1, deleted: 0 });
     expect([...firm.items]).toEqual([[id, expect.objectContaining({ title: 'Note 0 (kept)' })]]);
+  });
+
+  it('fails, with the plan still held and nothing applied, when the marker cannot be read', async () => {
+    const { server, firm, held, target, deps: depsOf, sync } = await memorySync();
+    for (let i = 0; i < 12; i++) {
+      firm.userPut(null, { uid: asUid(`n${i}`), title: `Note ${i}`, body: 'x', tags: [], private: false });
+    }
+    await sync();
+    const store = server.open('acct');
+    // The other collection's time, which a note written without reading would lose.
+    await store.writeMarker({
+      collections: { ...(await store.readMarker())?.collections, calendar: 'T-calendar' },
+    });
+    for (const href of server.items('acct', 'contacts').keys()) server.remove('acct', 'contacts', href);
+    expect((await sync()).outcome).toBe('held');
+
+    const unreadable = {
+      ...depsOf(),
+      mailbox: {
+        location: store.location,
+        collection: (kind: 'contacts' | 'calendar') => store.collection(kind),
+        readMarker: () => Promise.reject(new LiaisonError('Unavailable', 'the server is down')),
+        writeMarker: (n: Parameters<typeof store.writeMarker>[0]) => store.writeMarker(n),
+      },
+    };
+    const report = emptyReport('ann', 'contacts', false);
+    await expect(resolveHeldPlan(held.plans[0]!, 'approve', target, unreadable, report)).rejects.toThrow(
+      'the server is down',
+    );
+    expect(firm.items.size).toBe(12);
+    expect(held.plans[0]!.state).toBe('held');
+    expect((await store.readMarker())?.collections.calendar).toBe('T-calendar');
   });
 });

@@ -42,4 +42,23 @@ describe('the marker write of a run that applies a plan', () => {
     expect((await sync({ settings: { mode: 'complete' } })).outcome).toBe('unchanged');
     expect((await store.readMarker())?.collections.contacts).toBe(before);
   });
+
+  it('a dry run that finds the marker out of step reports it and marks nothing', async () => {
+    const { server, firm, sync } = await memorySync();
+    firm.userPut(null, note('n1', 'Note 1'));
+    await sync({ settings: { mode: 'complete' } });
+    const store = server.open('acct');
+    // The mailbox restored from an older copy: its note is older than the database's time.
+    await store.writeMarker({ collections: { contacts: '2001-01-01T00:00:00.000Z' } });
+    firm.userPut(null, note('n2', 'Note 2'));
+
+    const dry = await sync({ settings: { mode: 'express', dryRun: true } });
+    expect(dry.outcome).toBe('skipped');
+    expect(dry.reason).toMatch(/^out of sync: /);
+    expect(firm.state.outOfSync).toBe(false);
+
+    const real = await sync({ settings: { mode: 'express' } });
+    expect(real.outcome).toBe('skipped');
+    expect(firm.state.outOfSync).toBe(true);
+  });
 });
