@@ -66,7 +66,8 @@ export async function gatherSides<T extends { readonly uid: Uid }>(
     askable && options.changes !== null
       ? options.changes
       : askable && options.token !== null
-        ? await changesOrNull(collection, options.token, { withItems: true })
+        ? // A later round of a run: most changed items were written since, and few are read.
+          await changesOrNull(collection, options.token)
         : null;
   if (changes) {
     // The changed items are asked for before the firm side is loaded, so that the server
