@@ -12,6 +12,7 @@ export const INITIAL_STATE: CollectionState = {
   probe: null,
   token: null,
   firmCounter: 0,
+  lastChanges: null,
 };
 
 /** Reads a state row (the change counter is read separately: see `FirmSyncStore.changeCounter`). */
@@ -24,6 +25,7 @@ export function toCollectionState(row: Selectable<CollectionStateTable>): Collec
     probe: row.probe,
     token: row.token as SyncToken | null,
     firmCounter: Number(row.firm_counter),
+    lastChanges: row.last_changes === null ? null : Number(row.last_changes),
   };
 }
 
@@ -57,6 +59,7 @@ export async function saveCollectionState(
   if (patch.probe !== undefined) set.probe = patch.probe;
   if (patch.token !== undefined) set.token = patch.token;
   if (patch.firmCounter !== undefined) set.firm_counter = patch.firmCounter;
+  if (patch.lastChanges !== undefined) set.last_changes = patch.lastChanges;
   const insert = db.insertInto('collection_state').values({ user_id: user, kind, ...set });
   if (Object.keys(set).length === 0) {
     await insert.onConflict((oc) => oc.columns(['user_id', 'kind']).doNothing()).execute();

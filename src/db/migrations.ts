@@ -467,6 +467,19 @@ const lastFailure: Migration = {
   },
 };
 
+/**
+ * How many items the last change list of a collection named: an express run asks the change
+ * list for the items' data only after a small one (see `collection-sync.ts`).
+ */
+const lastChanges: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('collection_state').addColumn('last_changes', 'integer').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('collection_state').dropColumn('last_changes').execute();
+  },
+};
+
 /** Every migration, in order; keys sort in the order they apply. Exported for upgrade tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -477,6 +490,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006_status_gaps': statusGaps,
   '0007_quarantine': quarantine,
   '0008_last_failure': lastFailure,
+  '0009_last_changes': lastChanges,
 };
 
 const provider: MigrationProvider = {

@@ -64,6 +64,8 @@ export interface CollectionStateTable {
   /** When and why the last sync of the collection failed; null once a run synced it. */
   last_failure_at: string | null;
   last_failure: string | null;
+  /** How many items the last change list named; null after a listing or a failed change list. */
+  last_changes: number | null;
 }
 
 /** Columns shared by user contacts and user appointments. */

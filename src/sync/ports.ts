@@ -49,6 +49,8 @@ export interface CollectionState {
   readonly token: SyncToken | null;
   /** Firm-side change counter after the last sync. */
   readonly firmCounter: number;
+  /** How many items the last change list named; null after a listing or a failed change list. */
+  readonly lastChanges: number | null;
 }
 
 export type JournalAction = 'create' | 'update' | 'delete' | 'conflict' | 'link' | 'quarantine' | 'restore';

@@ -198,6 +198,36 @@ describe('a change list that carries the changed items', () => {
   });
 });
 
+describe('a change list whose items are larger than what is handed over', () => {
+  it('is dropped as it comes in and asked for alone; the items are read by multiget', async () => {
+    const user = await newUser();
+    const events: DavRequestEvent[] = [];
+    const coll = await davServer({}, { onRequest: (e) => events.push(e) })
+      .open(user)
+      .collection('contacts');
+    const token = await coll.currentToken();
+    if (token === null) throw new Error('Radicale keeps change lists');
+    // Five contacts of 900,000 characters each: past the 4,000,000 handed over.
+    const note = 'x'.repeat(900_000);
+    const made: Href[] = [];
+    for (let i = 0; i < 5; i++) {
+      const text = itemText('contacts', `big${i}`, `Big ${i}`).replace(
+        'END:VCARD',
+        `NOTE:${note}\r\nEND:VCARD`,
+      );
+      made.push((await coll.create(asUid(`big${i}`), text)).href);
+    }
+    events.length = 0;
+    const changes = await coll.changesSince(token, { withItems: true });
+    expect(changes?.changed.map((c) => c.href).sort()).toEqual([...made].sort());
+    const ofBook = () => events.filter((e) => new URL(e.url).pathname === `/${user}/contacts/`);
+    expect(ofBook().map((e) => e.method)).toEqual(['REPORT', 'REPORT']);
+    const results = await readAll(coll.read(made));
+    expect(ofBook().length).toBeGreaterThan(2);
+    expect(results.map((r) => ('text' in r ? r.text.length > 900_000 : r))).toEqual(made.map(() => true));
+  });
+});
+
 describe('reads and writes on Radicale', () => {
   it('multigets in batches, in the order asked, gone hrefs reported missing', async () => {
     const user = await newUser();

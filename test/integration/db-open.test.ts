@@ -52,6 +52,7 @@ describe.each(DIALECTS)('opening and migrating (%s)', (dialect) => {
         '0006_status_gaps',
         '0007_quarantine',
         '0008_last_failure',
+        '0009_last_changes',
       ]);
     } finally {
       await again.close();
@@ -80,10 +81,10 @@ describe.each(DIALECTS)('opening and migrating (%s)', (dialect) => {
     const fresh = await createTestDatabase(dialect);
     try {
       await fresh.database.migrate();
-      // As if the last two migrations were pending, the last of which cannot run (its
+      // As if the last three migrations were pending, the second of which cannot run (its
       // columns are there already): the one before it must not stay applied either.
       const db = fresh.database.db;
-      await sql`delete from kysely_migration where name in ('0007_quarantine', '0008_last_failure')`.execute(
+      await sql`delete from kysely_migration where name in ('0007_quarantine', '0008_last_failure', '0009_last_changes')`.execute(
         db,
       );
       await sql`drop table quarantine`.execute(db);

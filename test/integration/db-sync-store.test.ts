@@ -289,10 +289,12 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
       probe: null,
       token: null,
       firmCounter: 0,
+      lastChanges: null,
     });
     await store().saveState(user, 'contacts', {
       pendingSync: '2030-01-01T10:00:00Z',
       token: asSyncToken('t1'),
+      lastChanges: 12,
     });
     await store().saveState(user, 'contacts', {
       lastSync: '2030-01-01T10:00:00Z',
@@ -308,6 +310,7 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
       probe: null,
       token: 't1',
       firmCounter: 7,
+      lastChanges: 12,
     });
     expect((await store().loadState(user, 'contacts')).firmCounter).not.toBe(
       await store().changeCounter(user, 'contacts'),

@@ -8,7 +8,7 @@ import type { MailboxCollection, MailboxStore } from '../../src/mailbox/port.js'
  */
 export function delegatingCollection(
   inner: MailboxCollection,
-  overrides: Partial<Pick<MailboxCollection, 'read' | 'create' | 'update' | 'delete'>>,
+  overrides: Partial<Pick<MailboxCollection, 'read' | 'create' | 'update' | 'delete' | 'changesSince'>>,
 ): MailboxCollection {
   return {
     kind: inner.kind,

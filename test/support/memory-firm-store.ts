@@ -26,6 +26,7 @@ const INITIAL: CollectionState = {
   probe: null,
   token: null,
   firmCounter: 0,
+  lastChanges: null,
 };
 
 /**

@@ -15,6 +15,7 @@ const STATE: CollectionState = {
   probe: null,
   token: null,
   firmCounter: 0,
+  lastChanges: null,
 };
 const T1 = '2026-01-01T10:00:00.000Z';
 const T2 = '2026-01-02T10:00:00.000Z';

@@ -35,8 +35,9 @@ const COLLECTION = clark({ ns: DAV_NS, local: 'collection' });
 /** The CalendarServer extension both CardDAV and CalDAV servers commonly keep. */
 const GETCTAG: XmlName = { ns: CALENDARSERVER_NS, local: 'getctag' };
 /**
- * Most characters of items a change list hands over (about 4,000 contacts): the rest of a
- * larger change are read by multiget, in bounded batches, as ever.
+ * Most characters of items a change list hands over (about 4,000 contacts): a larger answer
+ * is dropped as it comes in, and the list asked for alone; its items are then read by
+ * multiget, in bounded batches, as ever.
  */
 const CHANGED_ITEMS_CHARS = 4_000_000;
 

@@ -30,7 +30,7 @@ export interface SyncChanges {
 export interface SyncDataOptions {
   /** CARDDAV:address-data or CALDAV:calendar-data. */
   readonly prop: XmlName;
-  /** Most characters of data kept; members past it are listed without their data. */
+  /** Most characters of data read: an answer with more is dropped and the list asked for alone. */
   readonly maxChars: number;
 }
 
@@ -130,7 +130,10 @@ async function report(
         if (data !== undefined && etag !== null) {
           const text = propOf(response, data.prop)?.text;
           // An empty element is a server's way to give no data, not an empty item.
-          if (text !== undefined && text.trim() !== '' && chars + text.length <= data.maxChars) {
+          if (text !== undefined && text.trim() !== '') {
+            // Past the budget the answer is not read on: the list is asked for alone, and
+            // the items read by multiget, in bounded batches.
+            if (chars + text.length > data.maxChars) throw new DataRefused();
             items.set(href, { etag, text });
             chars += text.length;
           }
@@ -148,7 +151,9 @@ async function report(
         onResponse,
       );
     } catch (e) {
-      if (data !== undefined && isLiaisonError(e, 'InvalidData')) throw new DataRefused();
+      if (data !== undefined && (e instanceof DataRefused || isLiaisonError(e, 'InvalidData'))) {
+        throw new DataRefused();
+      }
       throw e;
     }
     if ('status' in answer) {

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { LiaisonError } from '../../src/domain/errors.js';
+import { asUid } from '../../src/domain/ids.js';
+import type { ChangeListOptions } from '../../src/mailbox/port.js';
+import { delegatingStore } from '../support/delegating-collection.js';
+import { memorySync } from '../support/memory-sync.js';
+import { noteCodec } from '../support/note-codec.js';
+
+const note = (uid: string, title: string) => ({ uid: asUid(uid), title, body: '', tags: [], private: false });
+
+describe("an express run asks the change list for the items' data", () => {
+  it('only after a small change list: not after a listing, a large change list or a failed one', async () => {
+    const { server, firm, deps, sync } = await memorySync();
+    const asked: (boolean | undefined)[] = [];
+    let fail = false;
+    const watched = () =>
+      delegatingStore(deps().mailbox, (inner) => ({
+        changesSince: async (token, options?: ChangeListOptions) => {
+          asked.push(options?.withItems);
+          if (fail) throw new LiaisonError('Unavailable', 'timed out building the answer');
+          return inner.changesSince(token, options);
+        },
+      }));
+    const express = () => sync({ mailbox: watched(), settings: { mode: 'express' } });
+    firm.userPut(null, note('n0', 'Note 0'));
+    await sync({ settings: { mode: 'complete' } });
+    const put = (n: number, title: string) => {
+      for (let i = 0; i < n; i++) {
+        server.put('acct', 'contacts', `m${i}.txt`, noteCodec.serialize(note(`m${i}`, `${title} ${i}`)));
+      }
+    };
+
+    put(3, 'Small');
+    expect((await express()).toFirm.created).toBe(3); // after the listing: without data
+    put(3, 'Again');
+    expect((await express()).toFirm.updated).toBe(3); // after 3 changes: with data
+    put(1_001, 'Many');
+    await express(); // after 3 changes: with data; this list names 1,001
+    put(2, 'After many');
+    await express(); // after 1,001: without data
+    put(2, 'Fails');
+    fail = true;
+    await expect(express()).rejects.toThrow('timed out');
+    fail = false;
+    await express(); // after a failed change list with data: without
+    put(2, 'Back');
+    await express(); // after 2: with data again
+    expect(asked).toEqual([false, true, true, false, true, false, true]);
+  });
+});
