@@ -77,22 +77,29 @@ export function planSync<T extends { readonly uid: Uid }>(input: PlanInput<T>): 
     const mailboxChanged = mc !== null && mc.hash !== s.mailboxHash;
 
     if (f && m && mc) {
+      // A client that replaced the item at this href may have given it another UID. Servers
+      // refuse a write that changes a stored item's UID (RFC 4791 §5.3.2.1, RFC 6352
+      // §6.3.2.1), and a fresh sync would take the mailbox's: the pair takes it, firm item too.
+      const uid = mc.uid ?? f.item.uid;
+      const renamed = uid !== f.item.uid;
       if (!firmChanged && !mailboxChanged) {
         // Unchanged both sides; a new etag with equal content only refreshes the status.
-        if (m.etag !== s.mailboxEtag) ops.push(update(f, m, mc, f.fields, false, false, [], 'etag-refresh'));
+        if (m.etag !== s.mailboxEtag || renamed) {
+          ops.push(update(f, m, mc, f.fields, renamed, false, [], 'etag-refresh', uid));
+        }
       } else if (firmChanged && !mailboxChanged) {
         // Changed in the firm database only: carry it to the mailbox.
-        ops.push(update(f, m, mc, f.fields, false, true, [], 'firm-changed'));
+        ops.push(update(f, m, mc, f.fields, renamed, true, [], 'firm-changed', uid));
       } else if (!firmChanged && mailboxChanged) {
         // Changed in the mailbox only: carry it to the firm database.
-        ops.push(update(f, m, mc, mc.fields, true, false, [], 'mailbox-changed'));
+        ops.push(update(f, m, mc, mc.fields, true, false, [], 'mailbox-changed', uid));
       } else if (f.hash === mc.hash) {
         // Both changed to the same content (also: a crash after writing one side): record it.
-        ops.push(update(f, m, mc, f.fields, false, false, [], 'same-change'));
+        ops.push(update(f, m, mc, f.fields, renamed, false, [], 'same-change', uid));
       } else {
         // Changed on both sides: resolve by policy.
         const merged = resolveConflict(s.base, f.fields, mc.fields, input);
-        ops.push(updateFromMerge(f, m, mc, normalize(codec, f.item.uid, merged), 'both-changed'));
+        ops.push(updateFromMerge(f, m, mc, normalize(codec, uid, merged), 'both-changed', uid));
       }
     } else if (f && !m) {
       if (!firmChanged) {

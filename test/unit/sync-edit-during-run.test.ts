@@ -43,3 +43,23 @@ describe('a firm edit made while a run writes', () => {
     expect((await sync({ settings: { mode: 'express' } })).outcome).toBe('unchanged');
   });
 });
+
+describe('an item a client replaced at its href under another UID', () => {
+  it('keeps the mailbox UID, which the firm item takes, while a firm edit still reaches the mailbox', async () => {
+    const { server, firm, sync } = await memorySync();
+    const id = firm.userPut(null, note('x-1', 'Before', 'Old body'));
+    await sync({ settings: { mode: 'complete' } });
+    const [href] = [...server.items('acct', 'contacts').keys()] as [Href];
+
+    firm.userPut(id, note('x-1', 'Edited in the firm', 'Old body'));
+    server.remove('acct', 'contacts', href);
+    server.put('acct', 'contacts', href, noteCodec.serialize(note('x-2', 'Before', 'New body')));
+    const run = await sync({ settings: { mode: 'express' } });
+
+    expect(run.outcome).toBe('synced');
+    expect(firm.items.get(id)).toMatchObject({ uid: 'x-2', title: 'Edited in the firm', body: 'New body' });
+    const stored = noteCodec.parse(server.items('acct', 'contacts').get(href) ?? '', asUid('fallback'));
+    expect(stored).toMatchObject({ uid: 'x-2', title: 'Edited in the firm', body: 'New body' });
+    expect((await sync({ settings: { mode: 'express' } })).outcome).toBe('unchanged');
+  });
+});
