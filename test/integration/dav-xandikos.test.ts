@@ -38,6 +38,25 @@ async function newUser(): Promise<string> {
   return name;
 }
 
+/** Puts a Latin-1 vCard (not UTF-8) and a plain one named `name` into the address book `book`. */
+async function putLatin1Beside(book: URL, name: string, fn: string): Promise<void> {
+  const latin1 = Buffer.from(
+    'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:latin1\r\nFN:Jos\xe9 L\xf3pez\r\nEND:VCARD\r\n',
+    'latin1',
+  );
+  for (const [file, body] of [
+    ['latin1.vcf', latin1],
+    [`${name}.vcf`, itemText('contacts', name, fn)],
+  ] as const) {
+    const put = await fetch(new URL(file, book), {
+      method: 'PUT',
+      headers: { 'content-type': 'text/vcard' },
+      body,
+    });
+    expect(put.status).toBe(201);
+  }
+}
+
 describe('Xandikos', () => {
   it('discovers its default principal and the collections --defaults made', async () => {
     const server = davServer();
@@ -107,21 +126,7 @@ describe('Xandikos', () => {
     const user = await newUser();
     const { collections } = await davServer().mailbox(user);
     const book = new URL(collections.contacts!.href, xandikos.url);
-    const latin1 = Buffer.from(
-      'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:latin1\r\nFN:Jos\xe9 L\xf3pez\r\nEND:VCARD\r\n',
-      'latin1',
-    );
-    for (const [name, body] of [
-      ['latin1.vcf', latin1],
-      ['ann.vcf', itemText('contacts', 'ann', 'Ann')],
-    ] as const) {
-      const put = await fetch(new URL(name, book), {
-        method: 'PUT',
-        headers: { 'content-type': 'text/vcard' },
-        body,
-      });
-      expect(put.status).toBe(201);
-    }
+    await putLatin1Beside(book, 'ann', 'Ann');
     const coll = await davServer().open(user).collection('contacts');
     const hrefs = (await coll.list()).map((r) => r.href).sort();
     const results = [];
@@ -163,21 +168,7 @@ describe('Xandikos', () => {
     const coll = await davServer().open(user).collection('contacts');
     const token = await coll.currentToken();
     if (token === null) throw new Error('Xandikos keeps change lists');
-    const latin1 = Buffer.from(
-      'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:latin1\r\nFN:Jos\xe9 L\xf3pez\r\nEND:VCARD\r\n',
-      'latin1',
-    );
-    for (const [name, body] of [
-      ['latin1.vcf', latin1],
-      ['bob.vcf', itemText('contacts', 'bob', 'Bob')],
-    ] as const) {
-      const put = await fetch(new URL(name, book), {
-        method: 'PUT',
-        headers: { 'content-type': 'text/vcard' },
-        body,
-      });
-      expect(put.status).toBe(201);
-    }
+    await putLatin1Beside(book, 'bob', 'Bob');
     const changes = await coll.changesSince(token, { withItems: true });
     const hrefs = (changes?.changed ?? []).map((r) => r.href).sort();
     expect(hrefs).toEqual([`${book.pathname}bob.vcf`, `${book.pathname}latin1.vcf`]);
