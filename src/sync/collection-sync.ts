@@ -190,11 +190,11 @@ async function supersedeHeld<T extends { readonly uid: Uid }>(
 }
 
 /**
- * Most items a change list may have named last time for this run's to ask for the items'
- * data with it. A change list with data costs the server the whole answer before its first
- * byte (Radicale builds it whole), which for thousands of changed contacts with photos is
- * slower than the list alone and bounded multigets; changes come in runs, so after a large
- * change list, or a listing, the next is asked for without data.
+ * The largest last change list after which the next one is asked for with the items' data.
+ * A change list with data costs the server the whole answer before its first byte (Radicale
+ * builds it whole), which for thousands of changed contacts with photos is slower than the
+ * list alone and bounded multigets. Changes come in runs, so after a large change list, or
+ * a listing, the next is asked for without data.
  */
 const SMALL_CHANGE_LIST = 1_000;
 
@@ -214,6 +214,7 @@ async function askChanges<T extends { readonly uid: Uid }>(
     return await changesOrNull(collection, state.token as SyncToken, { withItems });
   } catch (e) {
     if (withItems && !settings.dryRun) {
+      // The failure reported is the server's; a database that fails too says so next run.
       await deps.firm.saveState(target.user, target.kind, { lastChanges: null }).catch(() => undefined);
     }
     throw e;
