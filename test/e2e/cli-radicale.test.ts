@@ -8,7 +8,9 @@ import { openApp } from '../../src/main.js';
 import type { RunReport } from '../../src/sync/report.js';
 import { liaison, liaisonJson } from '../support/cli.js';
 import { type RadicaleServer, startRadicale } from '../support/dav-servers/radicale.js';
+import { createDatabase } from '../support/postgres.js';
 import { radicaleCliEnv } from '../support/radicale-cli.js';
+import { DIALECTS, postgresAdminUrl } from '../support/test-database.js';
 
 /*
  * The CLI end to end against a real Radicale, the way an administrator uses it: one firm
@@ -25,6 +27,7 @@ import { radicaleCliEnv } from '../support/radicale-cli.js';
 const WRONG_PASSWORD = 'Wr0ng-Passw0rd-For-Radicale';
 
 let dir: string;
+/** The firm database's URL: a SQLite file, or a PostgreSQL database. */
 let dbFile: string;
 let env: Record<string, string>;
 let radicale: RadicaleServer;
@@ -99,19 +102,27 @@ async function remove(kind: Kind, name: string): Promise<void> {
   if (r.status !== 200 && r.status !== 204) throw new Error(`DELETE ${name}: ${r.status} ${r.text}`);
 }
 
-beforeAll(async () => {
-  radicale = await startRadicale();
-  await radicale.addUser('alice');
-  dir = mkdtempSync(join(tmpdir(), 'liaison-e2e-radicale-'));
-  env = { ...radicaleCliEnv(radicale, dir), WRONG_PW: WRONG_PASSWORD };
-  dbFile = env.LIAISON_DB!;
-});
-afterAll(async () => {
-  await radicale?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+// The whole sequence runs twice: with the firm database in SQLite and in PostgreSQL.
+describe.each(DIALECTS)('liaison CLI on a Radicale server, firm database on %s', (dialect) => {
+  let dropDatabase: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    radicale = await startRadicale();
+    await radicale.addUser('alice');
+    dir = mkdtempSync(join(tmpdir(), 'liaison-e2e-radicale-'));
+    env = { ...radicaleCliEnv(radicale, dir), WRONG_PW: WRONG_PASSWORD };
+    if (dialect === 'postgres') {
+      const created = await createDatabase(postgresAdminUrl());
+      env.LIAISON_DB = created.url;
+      dropDatabase = created.drop;
+    }
+    dbFile = env.LIAISON_DB!;
+  });
+  afterAll(async () => {
+    await radicale?.stop();
+    await dropDatabase?.();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
-describe('liaison CLI on a Radicale server', () => {
   it('adds the server with its service account, a user whose collections it creates, and tests both', async () => {
     expect((await liaison(['init'], env)).code).toBe(0);
     const add = await liaison(
