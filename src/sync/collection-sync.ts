@@ -70,7 +70,9 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
   // the question is the change list itself: an unchanged collection answers it empty, and
   // a changed one has then told what changed, in the same single request.
   const changes =
-    express && state.token !== null ? await askChanges(target, deps, state, collection, settings) : null;
+    express && state.token !== null
+      ? await askChanges(target, deps, state.token, state.lastChanges, collection, settings)
+      : null;
   const lastChanges = changes === null ? null : changes.changed.length + changes.removed.length;
   let listed: ItemRef[] | null = null;
   let probe: string | null = null;
@@ -205,13 +207,14 @@ const SMALL_CHANGE_LIST = 1_000;
 async function askChanges<T extends { readonly uid: Uid }>(
   target: CollectionTarget,
   deps: CollectionDeps<T>,
-  state: CollectionState,
+  token: SyncToken,
+  lastChanges: number | null,
   collection: MailboxCollection,
   settings: SyncSettings,
 ): Promise<ChangeSet | null> {
-  const withItems = state.lastChanges !== null && state.lastChanges <= SMALL_CHANGE_LIST;
+  const withItems = lastChanges !== null && lastChanges <= SMALL_CHANGE_LIST;
   try {
-    return await changesOrNull(collection, state.token as SyncToken, { withItems });
+    return await changesOrNull(collection, token, { withItems });
   } catch (e) {
     if (withItems && !settings.dryRun) {
       // The failure reported is the server's; a database that fails too says so next run.
