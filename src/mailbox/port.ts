@@ -34,6 +34,14 @@ export interface ChangeListOptions {
   readonly withItems?: boolean;
 }
 
+export interface ListOptions {
+  /**
+   * The caller reads every listed item next (a first sync): a store that can hand them
+   * over with the listing does, and its next `read` of each of them costs no request.
+   */
+  readonly withItems?: boolean;
+}
+
 /** The answer of a write: where the item now lives and its etag, when the store tells it. */
 export interface WriteResult {
   readonly href: Href;
@@ -60,7 +68,7 @@ export interface MailboxCollection {
    * listing (null when the store keeps no change list), in as few requests as the store
    * allows: a later `changesSince(token)` reports every change made after the listing.
    */
-  listAll(): Promise<{ readonly refs: ItemRef[]; readonly token: SyncToken | null }>;
+  listAll(options?: ListOptions): Promise<{ readonly refs: ItemRef[]; readonly token: SyncToken | null }>;
   /**
    * A cheap fingerprint of the collection's state (ctag, sync token, folder digest).
    * Equal fingerprints mean nothing changed; a different one means something may have.

@@ -49,7 +49,7 @@ export async function loadIntoEmptyFirm<T extends { readonly uid: Uid }>(
   const { codec, collection, report } = ctx;
   const { refs, token } = listed
     ? { refs: listed, token: await collection.currentToken() }
-    : await collection.listAll();
+    : await collection.listAll({ withItems: true });
   let planned = 0;
   let done = 0;
   // An item the server would not hand over: no change list then, the next run lists again.

@@ -251,6 +251,37 @@ export function defineMailboxContract(
             expect(changes?.changed.map((r) => r.href)).toEqual([b.href]);
           });
 
+          it('listAll with items (change list kept): the next read gives every item in the order asked, then the server is asked again', async () => {
+            const coll = await open();
+            const a = await coll.create(asUid('a'), itemText(kind, 'a', 'A'));
+            const b = await coll.create(asUid('b'), itemText(kind, 'b', 'B'));
+            const all = await coll.listAll({ withItems: true });
+            const etags = new Map(all.refs.map((r) => [r.href, r.etag]));
+            expect(sorted([...etags.keys()])).toEqual(sorted([a.href, b.href]));
+
+            const read = await readAll(coll, [b.href, a.href]);
+            expect(read.map((r) => r.href)).toEqual([b.href, a.href]);
+            const texts = read.map((r) => ('text' in r ? r.text : `not read: ${JSON.stringify(r)}`));
+            expectText(texts[0] as string, itemText(kind, 'b', 'B'), 'B');
+            expectText(texts[1] as string, itemText(kind, 'a', 'A'), 'A');
+            expect(read.map((r) => ('etag' in r ? r.etag : null))).toEqual([
+              etags.get(b.href),
+              etags.get(a.href),
+            ]);
+
+            // Changed by another client since: a second read is the server's answer, not the listing's.
+            const other = await open();
+            const a2 = itemText(kind, 'a', 'A2');
+            await other.update(a.href, a2, await etagOf(other, a.href));
+            const [again] = await readAll(coll, [a.href]);
+            if (again === undefined || !('text' in again)) throw new Error(`${a.href} was not read again`);
+            expectText(again.text, a2, 'A2');
+            if (all.token === null)
+              throw new Error('listAll gave no token although a change list was claimed');
+            const changes = await coll.changesSince(all.token);
+            expect(changes?.changed.map((r) => r.href)).toEqual([a.href]);
+          });
+
           it('changesSince (change list kept) refuses a token it never issued with InvalidSyncToken', async () => {
             const coll = await open();
             await expect(

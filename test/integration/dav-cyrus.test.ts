@@ -222,6 +222,29 @@ describe('sync-collection paged by Cyrus (RFC 6578 §3.6)', () => {
     expect(byHref(changes?.changed ?? [])).toEqual(byHref(results.map((r) => r as ItemRef)));
   });
 
+  it('hands every item over with a full listing, across pages: a first sync reads them with no multiget', async () => {
+    const user = await newUser();
+    const events: DavRequestEvent[] = [];
+    const paged = await davServer({}, { syncPageSize: 2, onRequest: (e) => events.push(e) })
+      .open(user)
+      .collection('contacts');
+    const made: Href[] = [];
+    for (let i = 1; i <= 5; i++)
+      made.push((await paged.create(asUid(`l${i}`), itemText('contacts', `l${i}`, `Listed ${i}`))).href);
+    events.length = 0;
+    const all = await paged.listAll({ withItems: true });
+    const pages = reports(events);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    const results = [];
+    for await (const r of paged.read(made)) results.push(r);
+    expect(reports(events)).toBe(pages);
+    expect(events.every((e) => e.method === 'REPORT')).toBe(true);
+    expect(results.map((r) => ('text' in r ? /Listed \d/.exec(r.text)?.[0] : r))).toEqual(
+      [1, 2, 3, 4, 5].map((i) => `Listed ${i}`),
+    );
+    expect(byHref(all.refs)).toEqual(byHref(results.map((r) => r as ItemRef)));
+  });
+
   it('refuses a token it never issued with InvalidSyncToken naming the collection', async () => {
     const user = await newUser();
     const calendar = await davServer().open(user).collection('calendar');

@@ -198,6 +198,35 @@ describe('a change list that carries the changed items', () => {
   });
 });
 
+describe('a full listing with items on Radicale', () => {
+  it('hands over every contact and event, so that a first sync reads them with no multiget', async () => {
+    const user = await newUser();
+    const events: DavRequestEvent[] = [];
+    for (const kind of ['contacts', 'calendar'] as const) {
+      const coll = await davServer({}, { onRequest: (e) => events.push(e) })
+        .open(user)
+        .collection(kind);
+      const a = await coll.create(asUid(`${kind}-la`), itemText(kind, `${kind}-la`, 'Listed A'));
+      const b = await coll.create(asUid(`${kind}-lb`), itemText(kind, `${kind}-lb`, 'Listed B'));
+      events.length = 0;
+      const all = await coll.listAll({ withItems: true });
+      const ofCollection = () =>
+        events.filter((e) => new URL(e.url).pathname.startsWith(`/${user}/${kind}/`));
+      expect(ofCollection().map((e) => e.method)).toEqual(['REPORT']);
+      const results = await readAll(coll.read([b.href, a.href]));
+      expect(ofCollection()).toHaveLength(1);
+      expect(results.map((r) => ('text' in r ? /Listed [AB]/.exec(r.text)?.[0] : r))).toEqual([
+        'Listed B',
+        'Listed A',
+      ]);
+      expect(results.map((r) => ('etag' in r ? r.etag : null))).toEqual(
+        [b.href, a.href].map((h) => all.refs.find((c) => c.href === h)?.etag),
+      );
+      for (const r of results) if ('text' in r) expect(r.text).toMatch(/^BEGIN:V\w+\r\n/);
+    }
+  });
+});
+
 describe('a change list whose items are larger than what is handed over', () => {
   it('is dropped as it comes in and asked for alone; the items are read by multiget', async () => {
     const user = await newUser();

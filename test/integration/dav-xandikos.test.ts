@@ -161,6 +161,28 @@ describe('Xandikos', () => {
     expect(results.map((r) => ('text' in r ? /FN:(\w+)/.exec(r.text)?.[1] : r))).toEqual(['Ann', 'Ben']);
   });
 
+  it('gives no item data in a full listing either: a first sync reads the items by one multiget', async () => {
+    const user = await newUser();
+    const events: DavRequestEvent[] = [];
+    const coll = await new DavMailboxServer(davTestConfig(xandikos), { onRequest: (e) => events.push(e) })
+      .open(user)
+      .collection('contacts');
+    const made = [];
+    for (const name of ['Cat', 'Dan'])
+      made.push((await coll.create(asUid(name), itemText('contacts', name, name))).href);
+    events.length = 0;
+    const all = await coll.listAll({ withItems: true });
+    expect(all.refs.map((r) => r.href).sort()).toEqual([...made].sort());
+    const results = [];
+    for await (const r of coll.read(made)) results.push(r);
+    const book = new URL(made[0]!, xandikos.url).pathname.replace(/[^/]*$/, '');
+    expect(events.filter((e) => new URL(e.url).pathname.startsWith(book)).map((e) => e.method)).toEqual([
+      'REPORT',
+      'REPORT',
+    ]);
+    expect(results.map((r) => ('text' in r ? /FN:(\w+)/.exec(r.text)?.[1] : r))).toEqual(['Cat', 'Dan']);
+  });
+
   it('lists a change whose items include a vCard that is not UTF-8; reading then reports that one alone', async () => {
     const user = await newUser();
     const { collections } = await davServer().mailbox(user);

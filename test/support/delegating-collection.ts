@@ -8,7 +8,9 @@ import type { MailboxCollection, MailboxStore } from '../../src/mailbox/port.js'
  */
 export function delegatingCollection(
   inner: MailboxCollection,
-  overrides: Partial<Pick<MailboxCollection, 'read' | 'create' | 'update' | 'delete' | 'changesSince'>>,
+  overrides: Partial<
+    Pick<MailboxCollection, 'read' | 'create' | 'update' | 'delete' | 'changesSince' | 'listAll'>
+  >,
 ): MailboxCollection {
   return {
     kind: inner.kind,
@@ -16,7 +18,7 @@ export function delegatingCollection(
     probeFromListing: inner.probeFromListing,
     keepsChangeList: inner.keepsChangeList,
     list: () => inner.list(),
-    listAll: () => inner.listAll(),
+    listAll: (o) => inner.listAll(o),
     probe: () => inner.probe(),
     currentToken: () => inner.currentToken(),
     changesSince: (t, o) => inner.changesSince(t, o),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LiaisonError } from '../../src/domain/errors.js';
 import { asUid } from '../../src/domain/ids.js';
-import type { ChangeListOptions } from '../../src/mailbox/port.js';
+import type { ChangeListOptions, ListOptions } from '../../src/mailbox/port.js';
 import { delegatingStore } from '../support/delegating-collection.js';
 import { memorySync } from '../support/memory-sync.js';
 import { noteCodec } from '../support/note-codec.js';
@@ -46,5 +46,26 @@ describe("an express run asks the change list for the items' data", () => {
     put(2, 'Back');
     await express(); // after 2: with data again
     expect(asked).toEqual([false, true, true, false, true, false, true]);
+  });
+});
+
+describe("a first sync asks the listing for the items' data", () => {
+  it('when the firm side is empty; a complete run of a synced collection lists without', async () => {
+    const { server, deps, sync } = await memorySync();
+    const asked: (boolean | undefined)[] = [];
+    const watched = () =>
+      delegatingStore(deps().mailbox, (inner) => ({
+        listAll: async (options?: ListOptions) => {
+          asked.push(options?.withItems);
+          return inner.listAll(options);
+        },
+      }));
+    for (let i = 0; i < 3; i++) {
+      server.put('acct', 'contacts', `f${i}.txt`, noteCodec.serialize(note(`f${i}`, `First ${i}`)));
+    }
+    expect((await sync({ mailbox: watched(), settings: { mode: 'complete' } })).toFirm.created).toBe(3);
+    server.put('acct', 'contacts', 'f3.txt', noteCodec.serialize(note('f3', 'Later')));
+    expect((await sync({ mailbox: watched(), settings: { mode: 'complete' } })).toFirm.created).toBe(1);
+    expect(asked).toEqual([true, undefined]);
   });
 });
