@@ -13,6 +13,7 @@ export const INITIAL_STATE: CollectionState = {
   token: null,
   firmCounter: 0,
   lastChanges: null,
+  lastFailed: false,
 };
 
 /** Reads a state row (the change counter is read separately: see `FirmSyncStore.changeCounter`). */
@@ -26,6 +27,7 @@ export function toCollectionState(row: Selectable<CollectionStateTable>): Collec
     token: row.token as SyncToken | null,
     firmCounter: Number(row.firm_counter),
     lastChanges: row.last_changes === null ? null : Number(row.last_changes),
+    lastFailed: row.last_failure_at !== null,
   };
 }
 

@@ -136,6 +136,7 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
           {
             target,
             ready: marker.checked,
+            listWithItems: state.lastFailed !== true,
             codec: deps.codec,
             firm,
             collection,

@@ -28,6 +28,11 @@ export interface FirstLoadContext<T extends { readonly uid: Uid }> {
   readonly onProgress?: (done: number, total: number) => void;
   /** Awaited before the first plan: false stops the load (the marker said out of sync). */
   readonly ready: () => Promise<boolean>;
+  /**
+   * Whether the listing is asked for every item's data too. Not after a failed run: a
+   * server that builds its whole answer first may fail to build one that large in time.
+   */
+  readonly listWithItems: boolean;
 }
 
 /**
@@ -49,7 +54,7 @@ export async function loadIntoEmptyFirm<T extends { readonly uid: Uid }>(
   const { codec, collection, report } = ctx;
   const { refs, token } = listed
     ? { refs: listed, token: await collection.currentToken() }
-    : await collection.listAll({ withItems: true });
+    : await collection.listAll({ withItems: ctx.listWithItems });
   let planned = 0;
   let done = 0;
   // An item the server would not hand over: no change list then, the next run lists again.

@@ -51,6 +51,8 @@ export interface CollectionState {
   readonly firmCounter: number;
   /** How many items the last change list named; null after a listing or a failed change list. */
   readonly lastChanges: number | null;
+  /** The last run of the collection failed (cleared by a run that syncs it); read only. */
+  readonly lastFailed?: boolean;
 }
 
 export type JournalAction = 'create' | 'update' | 'delete' | 'conflict' | 'link' | 'quarantine' | 'restore';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ContactRepo } from '../../src/db/contact-repo.js';
 import { JournalRepo } from '../../src/db/journal-repo.js';
 import { QuarantineRepo } from '../../src/db/quarantine-repo.js';
+import { RunRepo } from '../../src/db/run-repo.js';
 import { currentChangeSeq } from '../../src/db/sequence.js';
 import { ServerRepo } from '../../src/db/server-repo.js';
 import { appointmentSyncStore, contactSyncStore } from '../../src/db/sync-store.js';
@@ -290,6 +291,7 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
       token: null,
       firmCounter: 0,
       lastChanges: null,
+      lastFailed: false,
     });
     await store().saveState(user, 'contacts', {
       pendingSync: '2030-01-01T10:00:00Z',
@@ -311,7 +313,14 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
       token: 't1',
       firmCounter: 7,
       lastChanges: 12,
+      lastFailed: false,
     });
+    // A failed run is noted beside the state (by the run), and read with it until a run syncs.
+    const runs = new RunRepo(database());
+    await runs.noteCollectionOutcome(user, 'contacts', 'the server took too long');
+    expect(await store().loadState(user, 'contacts')).toMatchObject({ lastFailed: true, token: 't1' });
+    await runs.noteCollectionOutcome(user, 'contacts', null);
+    expect(await store().loadState(user, 'contacts')).toMatchObject({ lastFailed: false });
     expect((await store().loadState(user, 'contacts')).firmCounter).not.toBe(
       await store().changeCounter(user, 'contacts'),
     );

@@ -68,4 +68,19 @@ describe("a first sync asks the listing for the items' data", () => {
     expect((await sync({ mailbox: watched(), settings: { mode: 'complete' } })).toFirm.created).toBe(1);
     expect(asked).toEqual([true, undefined]);
   });
+
+  it('not after a failed run: the listing is asked for alone', async () => {
+    const { server, firm, deps, sync } = await memorySync();
+    const asked: (boolean | undefined)[] = [];
+    const watched = delegatingStore(deps().mailbox, (inner) => ({
+      listAll: async (options?: ListOptions) => {
+        asked.push(options?.withItems);
+        return inner.listAll(options);
+      },
+    }));
+    server.put('acct', 'contacts', 'g0.txt', noteCodec.serialize(note('g0', 'Ginger')));
+    firm.state = { ...firm.state, lastFailed: true };
+    expect((await sync({ mailbox: watched, settings: { mode: 'complete' } })).toFirm.created).toBe(1);
+    expect(asked).toEqual([false]);
+  });
 });
