@@ -1,6 +1,6 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import type { CollectionKind, SyncToken, UserId } from '../domain/ids.js';
-import type { CollectionState } from '../sync/ports.js';
+import type { CollectionState, StatePatch } from '../sync/ports.js';
 import type { CollectionStateTable, Tables } from './schema.js';
 
 /** The state of a collection that was never synced. */
@@ -51,7 +51,7 @@ export async function saveCollectionState(
   db: Kysely<Tables>,
   user: UserId,
   kind: CollectionKind,
-  patch: Partial<CollectionState>,
+  patch: StatePatch,
 ): Promise<void> {
   const set: Updateable<CollectionStateTable> = {};
   if (patch.lastSync !== undefined) set.last_sync = patch.lastSync;

@@ -11,6 +11,7 @@ import type {
   FirmItem,
   FirmSyncStore,
   ItemCommit,
+  StatePatch,
   StatusEntry,
 } from '../sync/ports.js';
 import { chunks } from './chunks.js';
@@ -286,7 +287,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     return loadCollectionState(this.database.db, user, kind);
   }
 
-  async saveState(user: UserId, kind: CollectionKind, patch: Partial<CollectionState>): Promise<void> {
+  async saveState(user: UserId, kind: CollectionKind, patch: StatePatch): Promise<void> {
     this.checkKind(kind);
     await saveCollectionState(this.database.db, user, kind, patch);
   }

@@ -9,7 +9,7 @@ import { forgottenTokenReason, holdReason } from './guards.js';
 import { checkMarker, withMarkerTime } from './marker.js';
 import { planSync } from './plan.js';
 import type { PlanOptions } from './plan-types.js';
-import type { CollectionState, FirmSyncStore, HeldPlanStore } from './ports.js';
+import type { CollectionState, FirmSyncStore, HeldPlanStore, StatePatch } from './ports.js';
 import { type CollectionReport, tallyPlan } from './report.js';
 import { SET_FIELDS, type SyncSettings } from './settings.js';
 
@@ -136,7 +136,7 @@ export async function syncCollection<T extends { readonly uid: Uid }>(
           {
             target,
             ready: marker.checked,
-            listWithItems: state.lastFailed !== true,
+            listWithItems: !state.lastFailed,
             codec: deps.codec,
             firm,
             collection,
@@ -295,7 +295,7 @@ export async function commitMarker<T extends { readonly uid: Uid }>(
   target: CollectionTarget,
   deps: CollectionDeps<T>,
   note: MarkerNote | null,
-  detection: Pick<CollectionState, 'probe' | 'token' | 'firmCounter'> & Partial<CollectionState>,
+  detection: Pick<CollectionState, 'probe' | 'token' | 'firmCounter'> & StatePatch,
   writeNote: boolean,
   begun: BegunMarker | null = null,
 ): Promise<void> {

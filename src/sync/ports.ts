@@ -51,9 +51,15 @@ export interface CollectionState {
   readonly firmCounter: number;
   /** How many items the last change list named; null after a listing or a failed change list. */
   readonly lastChanges: number | null;
-  /** The last run of the collection failed (cleared by a run that syncs it); read only. */
-  readonly lastFailed?: boolean;
+  /**
+   * The last run of the collection failed. Noted by the run itself and cleared by one that
+   * syncs the collection, so it is not part of a {@link StatePatch}.
+   */
+  readonly lastFailed: boolean;
 }
+
+/** The fields of a collection's state a sync writes. */
+export type StatePatch = Partial<Omit<CollectionState, 'lastFailed'>>;
 
 export type JournalAction = 'create' | 'update' | 'delete' | 'conflict' | 'link' | 'quarantine' | 'restore';
 export type Direction = 'to-firm' | 'to-mailbox' | 'none';
@@ -141,7 +147,7 @@ export interface FirmSyncStore<T> {
     batch: readonly ItemCommit<T>[],
   ): Promise<FirmItemId[]>;
   loadState(user: UserId, kind: CollectionKind): Promise<CollectionState>;
-  saveState(user: UserId, kind: CollectionKind, patch: Partial<CollectionState>): Promise<void>;
+  saveState(user: UserId, kind: CollectionKind, patch: StatePatch): Promise<void>;
   /**
    * Keeps the list of items that could not be synced: `examined` names the items a run
    * looked at (null: all); of those, the ones in `found` are listed, the others leave the

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asSyncToken, asUid } from '../../src/domain/ids.js';
+import { asSyncToken, asUid, type Href } from '../../src/domain/ids.js';
 import type { MarkerPlacement } from '../../src/mailbox/dav/dav-config.js';
 import { DavMailboxServer } from '../../src/mailbox/dav/dav-mailbox-server.js';
 import type { DavRequestEvent } from '../../src/mailbox/dav/dav-transport.js';
 import { testDavServer } from '../../src/mailbox/dav/test-dav-server.js';
+import type { MailboxCollection } from '../../src/mailbox/port.js';
 import { itemText } from '../contract/contract-items.js';
 import { davTestConfig } from '../support/dav-servers/dav-test-config.js';
 import { startXandikos, type XandikosServer } from '../support/dav-servers/xandikos.js';
@@ -137,50 +138,55 @@ describe('Xandikos', () => {
     ]);
   });
 
-  it('gives no item data in a change list (404 for it): the items are read by one multiget', async () => {
+  // Each asks with the items, and returns the hrefs of the items made in between.
+  const askedWithItems: [
+    string,
+    (coll: MailboxCollection, make: () => Promise<Href[]>) => Promise<Href[]>,
+  ][] = [
+    [
+      'a change list (404 for it)',
+      async (coll, make) => {
+        const token = await coll.currentToken();
+        if (token === null) throw new Error('Xandikos keeps change lists');
+        const made = await make();
+        await coll.changesSince(token, { withItems: true });
+        return made;
+      },
+    ],
+    [
+      'a full listing either, as a first sync asks',
+      async (coll, make) => {
+        const made = await make();
+        const all = await coll.listAll({ withItems: true });
+        expect(all.refs.map((r) => r.href).sort()).toEqual([...made].sort());
+        return made;
+      },
+    ],
+  ];
+
+  it.each(askedWithItems)('gives no item data in %s: the items are read by one multiget', async (_, ask) => {
     const user = await newUser();
     const events: DavRequestEvent[] = [];
     const coll = await new DavMailboxServer(davTestConfig(xandikos), { onRequest: (e) => events.push(e) })
       .open(user)
       .collection('contacts');
-    const token = await coll.currentToken();
-    if (token === null) throw new Error('Xandikos keeps change lists');
-    const made = [];
-    for (const name of ['Ann', 'Ben'])
-      made.push((await coll.create(asUid(name), itemText('contacts', name, name))).href);
-    events.length = 0;
-    await coll.changesSince(token, { withItems: true });
+    const made = await ask(coll, async () => {
+      const hrefs: Href[] = [];
+      for (const name of ['Ann', 'Ben'])
+        hrefs.push((await coll.create(asUid(name), itemText('contacts', name, name))).href);
+      events.length = 0;
+      return hrefs;
+    });
     const results = [];
     for await (const r of coll.read(made)) results.push(r);
-    // The change list, then the multiget; the sync marker's requests (asked ahead) go elsewhere.
+    // The REPORT asked with items, then the multiget; the sync marker's requests (asked
+    // ahead after a change list) go elsewhere.
     const book = new URL(made[0]!, xandikos.url).pathname.replace(/[^/]*$/, '');
     expect(events.filter((e) => new URL(e.url).pathname.startsWith(book)).map((e) => e.method)).toEqual([
       'REPORT',
       'REPORT',
     ]);
     expect(results.map((r) => ('text' in r ? /FN:(\w+)/.exec(r.text)?.[1] : r))).toEqual(['Ann', 'Ben']);
-  });
-
-  it('gives no item data in a full listing either: a first sync reads the items by one multiget', async () => {
-    const user = await newUser();
-    const events: DavRequestEvent[] = [];
-    const coll = await new DavMailboxServer(davTestConfig(xandikos), { onRequest: (e) => events.push(e) })
-      .open(user)
-      .collection('contacts');
-    const made = [];
-    for (const name of ['Cat', 'Dan'])
-      made.push((await coll.create(asUid(name), itemText('contacts', name, name))).href);
-    events.length = 0;
-    const all = await coll.listAll({ withItems: true });
-    expect(all.refs.map((r) => r.href).sort()).toEqual([...made].sort());
-    const results = [];
-    for await (const r of coll.read(made)) results.push(r);
-    const book = new URL(made[0]!, xandikos.url).pathname.replace(/[^/]*$/, '');
-    expect(events.filter((e) => new URL(e.url).pathname.startsWith(book)).map((e) => e.method)).toEqual([
-      'REPORT',
-      'REPORT',
-    ]);
-    expect(results.map((r) => ('text' in r ? /FN:(\w+)/.exec(r.text)?.[1] : r))).toEqual(['Cat', 'Dan']);
   });
 
   it('lists a change whose items include a vCard that is not UTF-8; reading then reports that one alone', async () => {

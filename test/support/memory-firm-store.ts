@@ -15,6 +15,7 @@ import type {
   HeldPlanStore,
   ItemCommit,
   JournalEntry,
+  StatePatch,
   StatusEntry,
 } from '../../src/sync/ports.js';
 
@@ -27,6 +28,7 @@ const INITIAL: CollectionState = {
   token: null,
   firmCounter: 0,
   lastChanges: null,
+  lastFailed: false,
 };
 
 /**
@@ -100,7 +102,7 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
   async loadState(): Promise<CollectionState> {
     return this.state;
   }
-  async saveState(_u: UserId, _k: CollectionKind, patch: Partial<CollectionState>): Promise<void> {
+  async saveState(_u: UserId, _k: CollectionKind, patch: StatePatch): Promise<void> {
     this.state = { ...this.state, ...patch };
   }
   /** Items kept out of sync: href → reason. */

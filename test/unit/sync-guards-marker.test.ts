@@ -16,6 +16,7 @@ const STATE: CollectionState = {
   token: null,
   firmCounter: 0,
   lastChanges: null,
+  lastFailed: false,
 };
 const T1 = '2026-01-01T10:00:00.000Z';
 const T2 = '2026-01-02T10:00:00.000Z';
