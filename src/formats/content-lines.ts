@@ -32,30 +32,80 @@ const CRLF = '\r\n';
  * With `quotedPrintable`, a vCard 2.1 line encoded QUOTED-PRINTABLE that ends in `=` continues on
  * the next physical line whatever that line starts with (RFC 2045 §6.7 rule 5, soft line break).
  * Empty lines are dropped.
+ *
+ * A logical line is gathered as its physical pieces and joined once: a photo folded over
+ * thousands of lines would otherwise be copied whole at every fold.
  */
 export function unfoldLines(text: string, options: { quotedPrintable?: boolean } = {}): string[] {
   const physical = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split(/\r\n|\n|\r/);
   const out: string[] = [];
-  let current: string | undefined;
+  const line = new LogicalLine();
   let softBreak = false;
-  for (const line of physical) {
-    if (current !== undefined && softBreak) {
-      current = current.slice(0, -1) + line;
-    } else if (current !== undefined && (line.startsWith(' ') || line.startsWith('\t'))) {
-      current += line.slice(1);
+  for (const piece of physical) {
+    if (!line.empty && softBreak) {
+      line.dropLastChar();
+      line.add(piece);
+    } else if (!line.empty && (piece.startsWith(' ') || piece.startsWith('\t'))) {
+      line.add(piece.slice(1));
     } else {
-      if (current !== undefined && current.trim() !== '') out.push(current);
-      current = line;
+      line.flushInto(out);
+      line.add(piece);
     }
-    softBreak = options.quotedPrintable === true && current.endsWith('=') && isQuotedPrintable(current);
+    softBreak = options.quotedPrintable === true && line.lastChar() === '=' && line.quotedPrintable();
   }
-  if (current !== undefined && current.trim() !== '') out.push(current);
+  line.flushInto(out);
   return out;
 }
 
-function isQuotedPrintable(line: string): boolean {
-  const colon = valueStart(line);
-  return colon > 0 && /QUOTED-PRINTABLE/i.test(line.slice(0, colon));
+/** The physical pieces of one logical line, joined when the line ends. */
+class LogicalLine {
+  #pieces: string[] = [];
+  /** Whether the line is encoded QUOTED-PRINTABLE, once its name and parameters are known. */
+  #qp: boolean | undefined;
+
+  get empty(): boolean {
+    return this.#pieces.length === 0;
+  }
+
+  add(piece: string): void {
+    this.#pieces.push(piece);
+  }
+
+  /** The last character of the line so far, or '' when it has none. */
+  lastChar(): string {
+    for (let i = this.#pieces.length - 1; i >= 0; i--) {
+      const p = this.#pieces[i] as string;
+      if (p.length > 0) return p.charAt(p.length - 1);
+    }
+    return '';
+  }
+
+  dropLastChar(): void {
+    for (let i = this.#pieces.length - 1; i >= 0; i--) {
+      const p = this.#pieces[i] as string;
+      if (p.length > 0) {
+        this.#pieces[i] = p.slice(0, -1);
+        return;
+      }
+    }
+  }
+
+  quotedPrintable(): boolean {
+    if (this.#qp !== undefined) return this.#qp;
+    const sofar = this.#pieces.join('');
+    const colon = valueStart(sofar);
+    if (colon <= 0) return false;
+    this.#qp = /QUOTED-PRINTABLE/i.test(sofar.slice(0, colon));
+    return this.#qp;
+  }
+
+  flushInto(out: string[]): void {
+    if (this.#pieces.length === 0) return;
+    const joined = this.#pieces.join('');
+    if (joined.trim() !== '') out.push(joined);
+    this.#pieces = [];
+    this.#qp = undefined;
+  }
 }
 
 /**

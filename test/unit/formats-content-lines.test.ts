@@ -33,6 +33,28 @@ describe('folding and unfolding', () => {
     expect(unfoldLines(text)).toHaveLength(4);
   });
 
+  it('unfolds as the plain reading of RFC 6350 §3.2 and RFC 2045 §6.7 does, for any mix of folds and soft breaks', () => {
+    const token = fc.constantFrom('A', 'b', '=', ':', ';', '"', ' ', '\t', '\r\n', '\n', '\r', 'QUOTED-PRINTABLE');
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 60 }), fc.boolean(), (tokens, quotedPrintable) => {
+        const text = tokens.join('');
+        expect(unfoldLines(text, { quotedPrintable })).toEqual(unfoldPlainly(text, quotedPrintable));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('unfolds a photo folded over thousands of lines into its one line', () => {
+    const photo = 'QUJD'.repeat(75_000);
+    const card = `BEGIN:VCARD\r\n${foldLine(`PHOTO;ENCODING=b;TYPE=JPEG:${photo}`)}\r\nEND:VCARD\r\n`;
+    expect(card.split('\r\n').length).toBeGreaterThan(4000);
+    expect(unfoldLines(card, { quotedPrintable: true })).toEqual([
+      'BEGIN:VCARD',
+      `PHOTO;ENCODING=b;TYPE=JPEG:${photo}`,
+      'END:VCARD',
+    ]);
+  });
+
   it('finds the value after the first colon outside quotes', () => {
     expect(valueStart('X;P="a:b":c:d')).toBe(9);
     expect(valueStart('no colon')).toBe(-1);
@@ -117,3 +139,23 @@ describe('vCard 2.1 upgrade', () => {
     expect(decodeQuotedPrintable('M=C3=BCller', 'no-such-charset')).toBe('Müller');
   });
 });
+
+/** Unfolding written the plain way, one string grown line by line: what `unfoldLines` must equal. */
+function unfoldPlainly(text: string, quotedPrintable: boolean): string[] {
+  const out: string[] = [];
+  let current: string | undefined;
+  let softBreak = false;
+  for (const line of text.split(/\r\n|\n|\r/)) {
+    if (current !== undefined && softBreak) current = current.slice(0, -1) + line;
+    else if (current !== undefined && (line.startsWith(' ') || line.startsWith('\t'))) current += line.slice(1);
+    else {
+      if (current !== undefined && current.trim() !== '') out.push(current);
+      current = line;
+    }
+    const colon = valueStart(current);
+    softBreak =
+      quotedPrintable && current.endsWith('=') && colon > 0 && /QUOTED-PRINTABLE/i.test(current.slice(0, colon));
+  }
+  if (current !== undefined && current.trim() !== '') out.push(current);
+  return out;
+}
