@@ -144,6 +144,56 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     return rows.map(toStatusEntry);
   }
 
+  async statusEtags(
+    user: UserId,
+    kind: CollectionKind,
+    hrefs?: readonly Href[],
+  ): Promise<Map<Href, Etag | null>> {
+    this.checkKind(kind);
+    const out = new Map<Href, Etag | null>();
+    const query = this.database.db
+      .selectFrom('sync_status')
+      .select(['href', 'mailbox_etag'])
+      .where('user_id', '=', user)
+      .where('kind', '=', kind);
+    for (const chunk of hrefs === undefined ? [null] : chunks([...hrefs])) {
+      const rows = await (chunk === null ? query : query.where('href', 'in', chunk)).execute();
+      for (const r of rows) out.set(r.href as Href, r.mailbox_etag as Etag | null);
+    }
+    return out;
+  }
+
+  async loadPairs(
+    user: UserId,
+    kind: CollectionKind,
+    hrefs: readonly Href[],
+  ): Promise<{ status: StatusEntry[]; items: FirmItem<T>[] }> {
+    this.checkKind(kind);
+    const db = this.database.db;
+    const status: StatusEntry[] = [];
+    for (const chunk of chunks([...hrefs])) {
+      const rows = await db
+        .selectFrom('sync_status')
+        .selectAll()
+        .where('user_id', '=', user)
+        .where('kind', '=', kind)
+        .where('href', 'in', chunk)
+        .execute();
+      status.push(...rows.map(toStatusEntry));
+    }
+    const items: FirmItem<T>[] = [];
+    for (const chunk of chunks(status.map((s) => s.firmId))) {
+      const rows = await itemDb(db)
+        .selectFrom(this.spec.table)
+        .select(['id', 'data', 'change_seq'])
+        .where(ownedBy(user))
+        .where('id', 'in', chunk)
+        .execute();
+      for (const r of rows) items.push(storedItem<T>(r, `${this.spec.table}.data`));
+    }
+    return { status, items };
+  }
+
   async loadChanged(
     user: UserId,
     kind: CollectionKind,

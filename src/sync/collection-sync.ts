@@ -8,7 +8,7 @@ import { changesOrNull, gatherSides } from './gather.js';
 import { forgottenTokenReason, holdReason } from './guards.js';
 import { checkMarker, withMarkerTime } from './marker.js';
 import { planSync } from './plan.js';
-import type { PlanOptions } from './plan-types.js';
+import type { Op, PlanOptions } from './plan-types.js';
 import type { CollectionState, FirmSyncStore, HeldPlanStore, StatePatch } from './ports.js';
 import { type CollectionReport, tallyPlan } from './report.js';
 import { SET_FIELDS, type SyncSettings } from './settings.js';
@@ -430,6 +430,7 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
   let token: SyncToken | null = null;
   let examined: readonly Href[] | null = null;
   let planned = 0;
+  let slice = true;
   for (let round = 0; ; round++) {
     const sides = await gatherSides(collection, firm, deps.codec, target, {
       listed: listedNow,
@@ -439,14 +440,16 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
       where,
       // A later round re-reads after this run's own writes: no shortcut then.
       firmChanged: round === 0 ? first.firmChanged : true,
+      slice,
     });
     if (round === 0) {
       if (!(await ctx.markerChecked())) return null;
-      // An item the server would not hand over keeps the change list where it was (none
-      // after a full listing): the next express run asks for its change again.
-      token = sides.mailbox.some((m) => m.notRead) ? first.token : sides.token;
+      token = sides.token;
       examined = sides.examined;
     }
+    // An item the server would not hand over keeps the change list where it was (none
+    // after a full listing): the next express run asks for its change again.
+    let notRead = sides.mailbox.some((m) => m.notRead);
     const plan = planSync({
       codec: deps.codec,
       firm: sides.firm,
@@ -455,12 +458,21 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
       setFields: SET_FIELDS[kind],
       options,
     });
+
+    const sidesEmpty = { firmEmpty: sides.firmEmpty, mailboxEmpty: sides.mailboxEmpty };
+    const pending = sides.waiting?.count ?? 0;
+    if (!recovery && pending > 0 && holdReason(plan, sides.existing, sidesEmpty, settings.guards, pending)) {
+      // Had every waiting pair a modification, a threshold would be crossed: they are
+      // planned with the rest after all, so that the guards count the change exactly.
+      slice = false;
+      round--;
+      continue;
+    }
     if (round === 0) report.quarantined.push(...plan.quarantined);
     planned += plan.ops.length;
 
     let ops = plan.ops;
     if (!recovery) {
-      const sidesEmpty = { firmEmpty: sides.firmEmpty, mailboxEmpty: sides.mailboxEmpty };
       const reason = holdReason(plan, sides.existing, sidesEmpty, settings.guards);
       if (reason !== null) {
         report.outcome = 'held';
@@ -491,22 +503,37 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
         }
       }
     }
-    if (settings.dryRun) {
-      tallyPlan(plan, report);
-      return null;
+    const total = ops.length + (sides.waiting?.count ?? 0);
+    let done = 0;
+    const apply = async (these: readonly Op[]) => {
+      if (settings.dryRun) return;
+      if (these.length > 0) await ctx.applying();
+      const offset = done;
+      done += these.length;
+      await executePlan(these, {
+        user,
+        kind,
+        runId: target.runId,
+        codec: deps.codec,
+        mailbox: collection,
+        firm,
+        report,
+        onMailboxWrite: (href, etag) => ctx.written.set(href, etag),
+        ...(deps.onProgress ? { onProgress: (d: number) => deps.onProgress?.(offset + d, total) } : {}),
+      });
+    };
+    if (settings.dryRun) tallyPlan(plan, report);
+    await apply(ops);
+    for await (const part of sides.waiting?.slices() ?? []) {
+      notRead ||= part.mailbox.some((m) => m.notRead);
+      const partPlan = planSync({ codec: deps.codec, ...part, setFields: SET_FIELDS[kind], options });
+      if (round === 0) report.quarantined.push(...partPlan.quarantined);
+      planned += partPlan.ops.length;
+      if (settings.dryRun) tallyPlan(partPlan, report);
+      await apply(partPlan.ops);
     }
-    if (ops.length > 0) await ctx.applying();
-    await executePlan(ops, {
-      user,
-      kind,
-      runId: target.runId,
-      codec: deps.codec,
-      mailbox: collection,
-      firm,
-      report,
-      onMailboxWrite: (href, etag) => ctx.written.set(href, etag),
-      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
-    });
+    if (round === 0 && notRead) token = first.token;
+    if (settings.dryRun) return null;
     // Items that changed while this run wrote them (a failed precondition) are re-read and
     // re-planned now, against what they became — never retried blindly. Two more rounds at most.
     if (report.deferred === 0 || round >= 2) break;

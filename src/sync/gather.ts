@@ -29,6 +29,35 @@ export interface Sides<T> {
   readonly mailboxEmpty: boolean;
   /** The mailbox items looked at: those of the change list, or null for all (a full listing). */
   readonly examined: readonly Href[] | null;
+  /** Pairs of a large change left out of the sides above, to be planned a slice at a time. */
+  readonly waiting: WaitingPairs<T> | null;
+}
+
+/**
+ * Pairs changed more than this many at once wait, out of the sides, and are read and
+ * planned a slice of this many at a time: a change of thousands of contacts with large
+ * photos would otherwise be held whole in memory (a few megabytes each, parsed, with the
+ * firm item and the last synced fields beside it).
+ */
+export const PAIR_SLICE = 100;
+
+/** One slice of waiting pairs, as the planner needs it. */
+export interface SliceSides<T> {
+  readonly status: StatusEntry[];
+  readonly firm: FirmView<T>[];
+  readonly mailbox: MailboxView<T>[];
+}
+
+/**
+ * Pairs changed in the mailbox and not on the firm side (their firm item is there, as it
+ * was synced): each plans to one update at most, never a deletion, and independently of
+ * every other item, so planning them a slice at a time plans exactly what planning them
+ * with the rest would.
+ */
+export interface WaitingPairs<T> {
+  /** How many pairs wait: the most modifications they can add to the plan of the rest. */
+  readonly count: number;
+  slices(): AsyncIterable<SliceSides<T>>;
 }
 
 export interface GatherOptions {
@@ -44,15 +73,18 @@ export interface GatherOptions {
   readonly firmChanged: boolean;
   /** Names the user and collection in quarantine reasons. */
   readonly where: string;
+  /** Whether a large change may leave pairs waiting (see {@link PAIR_SLICE}). */
+  readonly slice: boolean;
 }
 
 /**
  * Gathers both sides. Where express mode has the mailbox's change list, only what can have
  * changed is loaded — the pairs the change list names, the pairs whose firm item was written
  * since, and firm items without a pair — so the cost follows the changes, not the size of the
- * collection. Otherwise the mailbox is listed whole and the firm side loaded whole. Either
- * way only items that are new or whose etag moved are read, and firm items are rehashed only
- * when written since they were synced.
+ * collection. Otherwise the mailbox is listed whole and compared with the etags the status
+ * keeps, which gives the same change list; only a recovery, which ignores the status, loads
+ * the firm side whole. Either way only items that are new or whose etag moved are read, and
+ * firm items are rehashed only when written since they were synced.
  */
 export async function gatherSides<T extends { readonly uid: Uid }>(
   collection: MailboxCollection,
@@ -70,23 +102,37 @@ export async function gatherSides<T extends { readonly uid: Uid }>(
           await changesOrNull(collection, options.token)
         : null;
   if (changes) {
-    // The changed items are asked for before the firm side is loaded, so that the server
-    // works on them while the database is read. Those the status shows unchanged (this
-    // Liaison's own writes) are read in vain, which is rare: the token moves past them.
-    const early = readAhead(collection, changes, codec, options.where);
-    const hrefs = [...changes.changed.map((c) => c.href), ...changes.removed];
-    const delta = await firm.loadChanged(target.user, target.kind, hrefs, options.firmChanged);
-    // A status without an etag (the server returned none) must be listed to learn it.
-    if (!delta.missingEtags) return changedSides(collection, codec, changes, delta, options.where, early);
-    await early.settled;
+    const sides = await sidesOfChanges(collection, firm, codec, target, changes, options, null);
+    if (sides !== null) return sides;
   }
-  const status = await firm.loadStatus(target.user, target.kind);
   const { refs, token } = options.listed
     ? { refs: options.listed, token: await collection.currentToken() }
     : await collection.listAll();
-  const known = options.recovery ? [] : status;
-  const mailbox = await readChanged(collection, refs, known, codec, options.where);
-  const firmItems = firmViews(await firm.listItems(target.user, target.kind), known, codec);
+  if (!options.recovery) {
+    // Every pair not named here is unchanged in the mailbox; whether it changed on the firm
+    // side is the firm store's to tell (the counter is not trusted: a listing checks all).
+    const etags = await firm.statusEtags(target.user, target.kind);
+    const listed = new Set(refs.map((r) => r.href));
+    const derived: Changes = {
+      token,
+      changed: refs.filter((r) => etags.get(r.href) !== r.etag),
+      removed: [...etags.keys()].filter((h) => !listed.has(h)),
+    };
+    const sides = await sidesOfChanges(
+      collection,
+      firm,
+      codec,
+      target,
+      derived,
+      { ...options, firmChanged: true },
+      etags,
+    );
+    // Every item was looked at.
+    if (sides !== null) return { ...sides, examined: null };
+  }
+  const status = await firm.loadStatus(target.user, target.kind);
+  const mailbox = await readChanged(collection, refs, [], codec, options.where);
+  const firmItems = firmViews(await firm.listItems(target.user, target.kind), [], codec);
   return {
     status,
     token,
@@ -96,14 +142,99 @@ export async function gatherSides<T extends { readonly uid: Uid }>(
     firmEmpty: firmItems.length === 0,
     mailboxEmpty: refs.length === 0,
     examined: null,
+    waiting: null,
   };
 }
+
+/**
+ * The sides of the changes since the last sync. Of a large change, the pairs changed in the
+ * mailbox only wait (see {@link PAIR_SLICE}). Null when the change list cannot serve: some
+ * status entry lacks an etag (the server returned none) and only a listing supplies it.
+ * `etags` are the status's etags when already loaded (they tell the change list).
+ */
+async function sidesOfChanges<T extends { readonly uid: Uid }>(
+  collection: MailboxCollection,
+  firm: FirmSyncStore<T>,
+  codec: ItemCodec<T>,
+  target: { readonly user: UserId; readonly kind: CollectionKind },
+  changes: Changes,
+  options: GatherOptions,
+  etags: ReadonlyMap<Href, Etag | null> | null,
+): Promise<Sides<T> | null> {
+  const { where } = options;
+  // Of a large change, the items already paired wait (those changed on the firm side too
+  // are taken back below, and planned with the rest).
+  const waiting = new Set<Href>();
+  if (options.slice && changes.changed.length > PAIR_SLICE) {
+    const hrefs = changes.changed.map((c) => c.href);
+    const paired = etags ?? (await firm.statusEtags(target.user, target.kind, hrefs));
+    for (const href of hrefs) if (paired.has(href)) waiting.add(href);
+  }
+  // The changed items are asked for before the firm side is loaded, so that the server
+  // works on them while the database is read. Those the status shows unchanged (this
+  // Liaison's own writes) are read in vain, which is rare: the token moves past them.
+  const early = waiting.size === 0 ? readAhead(collection, changes, codec, where) : null;
+  const hrefs = [...changes.changed.map((c) => c.href).filter((h) => !waiting.has(h)), ...changes.removed];
+  const delta = await firm.loadChanged(target.user, target.kind, hrefs, options.firmChanged);
+  if (delta.missingEtags && etags === null) {
+    await early?.settled;
+    return null;
+  }
+  if (early !== null) return changedSides(collection, codec, changes, delta, where, early);
+  for (const s of delta.status) waiting.delete(s.href);
+  const rest = { ...changes, changed: changes.changed.filter((c) => !waiting.has(c.href)) };
+  const sides = await changedSides(
+    collection,
+    codec,
+    rest,
+    delta,
+    where,
+    readAhead(collection, rest, codec, where),
+  );
+  const slices = changes.changed.filter((c) => waiting.has(c.href));
+  return {
+    ...sides,
+    examined: [...changes.changed.map((c) => c.href), ...changes.removed],
+    waiting: waitingPairs(collection, firm, codec, target, slices, where),
+  };
+}
+
+/** Waiting pairs: each slice's status entries and firm items are loaded in its turn. */
+function waitingPairs<T extends { readonly uid: Uid }>(
+  collection: MailboxCollection,
+  firm: FirmSyncStore<T>,
+  codec: ItemCodec<T>,
+  target: { readonly user: UserId; readonly kind: CollectionKind },
+  refs: readonly ItemRef[],
+  where: string,
+): WaitingPairs<T> | null {
+  if (refs.length === 0) return null;
+  return {
+    count: refs.length,
+    async *slices() {
+      for (let at = 0; at < refs.length; at += PAIR_SLICE) {
+        const slice = refs.slice(at, at + PAIR_SLICE);
+        const pairs = await firm.loadPairs(
+          target.user,
+          target.kind,
+          slice.map((r) => r.href),
+        );
+        // A firm item written or deleted while this run works is planned as it is now.
+        const mailbox = await readChanged(collection, slice, pairs.status, codec, where);
+        yield { status: pairs.status, firm: firmViews(pairs.items, pairs.status, codec), mailbox };
+      }
+    },
+  };
+}
+
+/** A change list, or one told by comparing a listing with the status (no token then). */
+type Changes = Omit<ChangeSet, 'token'> & { readonly token: SyncToken | null };
 
 /** The sides of an express sync from the mailbox's change list and the firm side's changes. */
 async function changedSides<T extends { readonly uid: Uid }>(
   collection: MailboxCollection,
   codec: ItemCodec<T>,
-  changes: ChangeSet,
+  changes: Changes,
   delta: FirmDelta<T>,
   where: string,
   early: ReadAhead<T>,
@@ -137,6 +268,7 @@ async function changedSides<T extends { readonly uid: Uid }>(
     firmEmpty: delta.itemCount === 0,
     mailboxEmpty: delta.statusCount - gone + added === 0,
     examined: [...changed.keys(), ...removed],
+    waiting: null,
   };
 }
 
@@ -195,7 +327,7 @@ interface ReadAhead<T> {
 /** Starts reading every item a change list names as changed. */
 function readAhead<T extends { readonly uid: Uid }>(
   collection: MailboxCollection,
-  changes: ChangeSet,
+  changes: Changes,
   codec: ItemCodec<T>,
   where: string,
 ): ReadAhead<T> {

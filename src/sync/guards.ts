@@ -24,11 +24,12 @@ export interface GuardCounts {
 
 /**
  * What a plan would do to existing (already synced) items. Creations never count, nor do
- * first-sync matches: those pair new items, they do not change synced ones.
+ * first-sync matches: those pair new items, they do not change synced ones. `pending`
+ * counts pairs still to be planned as modifications, the most they can be.
  */
-export function countChanges(plan: Plan, existing: number): GuardCounts {
+export function countChanges(plan: Plan, existing: number, pending = 0): GuardCounts {
   let deletions = 0;
-  let modifications = 0;
+  let modifications = pending;
   for (const op of plan.ops) {
     if (op.type === 'delete-in-firm' || op.type === 'delete-in-mailbox') deletions++;
     else if (
@@ -44,7 +45,8 @@ export function countChanges(plan: Plan, existing: number): GuardCounts {
 }
 
 /**
- * The reason to hold a plan, or null to apply it. `firmEmpty` / `mailboxEmpty` say a side
+ * The reason to hold a plan, or null to apply it; with `pending`, the reason the plan and
+ * that many more modifications could give. `firmEmpty` / `mailboxEmpty` say a side
  * lists nothing at all: a side that is suddenly empty while the status says it held items
  * is never mirrored as mass deletion, whatever the thresholds.
  */
@@ -53,8 +55,9 @@ export function holdReason(
   existing: number,
   sides: { readonly firmEmpty: boolean; readonly mailboxEmpty: boolean },
   guards: GuardOptions,
+  pending = 0,
 ): string | null {
-  const c = countChanges(plan, existing);
+  const c = countChanges(plan, existing, pending);
   // One item deleted from a one-item collection is an ordinary edit, not a vanished side.
   if (c.deletions > 0 && existing > 1) {
     if (sides.mailboxEmpty && plan.ops.some((o) => o.type === 'delete-in-firm')) {

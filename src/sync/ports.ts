@@ -128,6 +128,17 @@ export interface FirmSyncStore<T> {
     hrefs: readonly Href[],
     firmChanged: boolean,
   ): Promise<FirmDelta<T>>;
+  /**
+   * The mailbox etag the status keeps for each of `hrefs` that is paired, or for every pair
+   * when `hrefs` is left out: what a listing is compared with, learnt without loading fields.
+   */
+  statusEtags(user: UserId, kind: CollectionKind, hrefs?: readonly Href[]): Promise<Map<Href, Etag | null>>;
+  /** The status entries of `hrefs`, and the firm items of those entries: one slice of a large change. */
+  loadPairs(
+    user: UserId,
+    kind: CollectionKind,
+    hrefs: readonly Href[],
+  ): Promise<{ status: StatusEntry[]; items: FirmItem<T>[] }>;
   /** The current revision of each of these items that still exists (absent: deleted). */
   revisionsOf(
     user: UserId,

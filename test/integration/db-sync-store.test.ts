@@ -92,6 +92,40 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
     expect((await store().loadChanged(user, 'contacts', [], true)).missingEtags).toBe(true);
   });
 
+  it('tells which hrefs are paired, and loads a slice of pairs with their firm items', async () => {
+    const user = await addUser();
+    const ids = await store().commit(user, 'contacts', 'run-1', ['a', 'b', 'c'].map(created));
+    const [a, b, c] = ids as [FirmItemId, FirmItemId, FirmItemId];
+    const hrefs = [asHref('a.vcf'), asHref('c.vcf'), asHref('new.vcf')];
+    await store().commit(user, 'contacts', 'run-2', [
+      { status: { op: 'put', entry: status('c.vcf', { firmId: c, mailboxEtag: null }) }, journal: [] },
+    ]);
+
+    expect(await store().statusEtags(user, 'contacts', hrefs)).toEqual(
+      new Map([
+        [asHref('a.vcf'), asEtag('"e-a.vcf"')],
+        [asHref('c.vcf'), null],
+      ]),
+    );
+    expect(await store().statusEtags(user, 'contacts')).toEqual(
+      new Map([
+        [asHref('a.vcf'), asEtag('"e-a.vcf"')],
+        [asHref('b.vcf'), asEtag('"e-b.vcf"')],
+        [asHref('c.vcf'), null],
+      ]),
+    );
+    await new ContactRepo(database()).edit(a, { title: 'Edited in the CRM' });
+    const pairs = await store().loadPairs(user, 'contacts', hrefs);
+    expect(pairs.status.map((s) => [s.href, s.firmId]).sort()).toEqual([
+      [asHref('a.vcf'), a],
+      [asHref('c.vcf'), c],
+    ]);
+    expect(pairs.status.find((s) => s.firmId === a)?.base).toEqual({ note: 'a.vcf' });
+    expect(pairs.items.map((i) => i.id).sort()).toEqual([a, c].sort());
+    expect(pairs.items.find((i) => i.id === a)?.item.title).toBe('Edited in the CRM');
+    expect(pairs.items.some((i) => i.id === b)).toBe(false);
+  });
+
   it('commits creates with their status and journal, and returns the new ids in order', async () => {
     const user = await addUser();
     const ids = await store().commit(user, 'contacts', 'run-1', [created('a'), created('b')]);

@@ -2,6 +2,7 @@ import { LiaisonError } from '../../src/domain/errors.js';
 import {
   asFirmItemId,
   type CollectionKind,
+  type Etag,
   type FirmItemId,
   type Href,
   type UserId,
@@ -69,6 +70,25 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
   }
   async loadStatus(): Promise<StatusEntry[]> {
     return [...this.status.values()];
+  }
+  async statusEtags(
+    _u: UserId,
+    _k: CollectionKind,
+    hrefs?: readonly Href[],
+  ): Promise<Map<Href, Etag | null>> {
+    const wanted = hrefs === undefined ? null : new Set(hrefs);
+    const entries = [...this.status.values()].filter((s) => wanted === null || wanted.has(s.href));
+    return new Map(entries.map((s) => [s.href, s.mailboxEtag]));
+  }
+  async loadPairs(
+    _u: UserId,
+    _k: CollectionKind,
+    hrefs: readonly Href[],
+  ): Promise<{ status: StatusEntry[]; items: FirmItem<T>[] }> {
+    const wanted = new Set(hrefs);
+    const status = [...this.status.values()].filter((s) => wanted.has(s.href));
+    const ids = new Set(status.map((s) => s.firmId));
+    return { status, items: (await this.listItems()).filter((f) => ids.has(f.id)) };
   }
   /** As the SQL store: with the counter unchanged, only what the contract promises. */
   async loadChanged(

@@ -34,7 +34,20 @@ describe('folding and unfolding', () => {
   });
 
   it('unfolds as the plain reading of RFC 6350 §3.2 and RFC 2045 §6.7 does, for any mix of folds and soft breaks', () => {
-    const token = fc.constantFrom('A', 'b', '=', ':', ';', '"', ' ', '\t', '\r\n', '\n', '\r', 'QUOTED-PRINTABLE');
+    const token = fc.constantFrom(
+      'A',
+      'b',
+      '=',
+      ':',
+      ';',
+      '"',
+      ' ',
+      '\t',
+      '\r\n',
+      '\n',
+      '\r',
+      'QUOTED-PRINTABLE',
+    );
     fc.assert(
       fc.property(fc.array(token, { maxLength: 60 }), fc.boolean(), (tokens, quotedPrintable) => {
         const text = tokens.join('');
@@ -147,14 +160,18 @@ function unfoldPlainly(text: string, quotedPrintable: boolean): string[] {
   let softBreak = false;
   for (const line of text.split(/\r\n|\n|\r/)) {
     if (current !== undefined && softBreak) current = current.slice(0, -1) + line;
-    else if (current !== undefined && (line.startsWith(' ') || line.startsWith('\t'))) current += line.slice(1);
+    else if (current !== undefined && (line.startsWith(' ') || line.startsWith('\t')))
+      current += line.slice(1);
     else {
       if (current !== undefined && current.trim() !== '') out.push(current);
       current = line;
     }
     const colon = valueStart(current);
     softBreak =
-      quotedPrintable && current.endsWith('=') && colon > 0 && /QUOTED-PRINTABLE/i.test(current.slice(0, colon));
+      quotedPrintable &&
+      current.endsWith('=') &&
+      colon > 0 &&
+      /QUOTED-PRINTABLE/i.test(current.slice(0, colon));
   }
   if (current !== undefined && current.trim() !== '') out.push(current);
   return out;
