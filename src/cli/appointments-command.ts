@@ -209,7 +209,7 @@ export function registerAppointments(program: Command): void {
           .map((r) => ({ r, at: startInstant(r.item) }))
           .sort((a, b) => a.at - b.at)
           .map(({ r }) => r);
-        if (opts.json) printJson(list.map((r) => ({ id: r.id, ...r.item, updatedAt: r.updatedAt })));
+        if (opts.json) await printJson(list.map((r) => ({ id: r.id, ...r.item, updatedAt: r.updatedAt })));
         else {
           printTable(
             ['ID', 'START', 'END', 'SUMMARY', 'REPEATS'],
@@ -236,7 +236,7 @@ export function registerAppointments(program: Command): void {
         if (!found) throw new LiaisonError('Usage', `no appointment ${id}`);
         const a = found.item;
         if (opts.json) {
-          printJson({ id, ...a, updatedAt: found.updatedAt });
+          await printJson({ id, ...a, updatedAt: found.updatedAt });
           return;
         }
         const dates = (values: readonly DateTimeValue[]) =>
@@ -290,7 +290,7 @@ export function registerAppointments(program: Command): void {
       const base = emptyAppointment(asUid(randomUUID()), patch.start!, patch.end ?? null);
       const appointment: Appointment = { ...base, ...patch };
       const id = await app.repos.appointments.add(user, appointment);
-      if (opts.json) printJson({ id, ...appointment });
+      if (opts.json) await printJson({ id, ...appointment });
       else say(`Added appointment ${id}: ${appointment.summary} at ${when(appointment)}`);
     });
   });
@@ -305,7 +305,7 @@ export function registerAppointments(program: Command): void {
       if (Object.keys(patch).length === 0)
         throw new LiaisonError('Usage', 'nothing to change: give at least one field');
       const after = await app.repos.appointments.edit(asFirmItemId(id), patch);
-      if (opts.json) printJson({ id, ...after });
+      if (opts.json) await printJson({ id, ...after });
       else say(`Updated appointment ${id}: ${after.summary} at ${when(after)}`);
     });
   });
@@ -320,7 +320,7 @@ export function registerAppointments(program: Command): void {
         const current = await app.repos.appointments.get(asFirmItemId(id));
         if (!current) throw new LiaisonError('Usage', `no appointment ${id}`);
         await app.repos.appointments.delete(asFirmItemId(id));
-        if (opts.json) printJson({ id, deleted: true });
+        if (opts.json) await printJson({ id, deleted: true });
         else say(`Deleted appointment ${id}: ${current.item.summary}`);
       });
     });

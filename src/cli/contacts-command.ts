@@ -43,7 +43,7 @@ export function registerContacts(program: Command): void {
     .action(async (opts: { user: string; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
         const list = await app.repos.contacts.list(await userIdOf(app, opts.user));
-        if (opts.json) printJson(list.map((r) => ({ id: r.id, ...r.item, updatedAt: r.updatedAt })));
+        if (opts.json) await printJson(list.map((r) => ({ id: r.id, ...r.item, updatedAt: r.updatedAt })));
         else {
           printTable(
             ['ID', 'NAME', 'E-MAIL', 'PHONE', 'ORGANIZATION'],
@@ -70,7 +70,7 @@ export function registerContacts(program: Command): void {
         if (!found) throw new LiaisonError('Usage', `no contact ${id}`);
         const c = found.item;
         if (opts.json) {
-          printJson({ id, ...c, updatedAt: found.updatedAt });
+          await printJson({ id, ...c, updatedAt: found.updatedAt });
           return;
         }
         const typed = (values: readonly { types: readonly string[]; value: string }[]) =>
@@ -132,7 +132,7 @@ export function registerContacts(program: Command): void {
       const user = await userIdOf(app, opts.user);
       const contact: Contact = { ...emptyContact(asUid(randomUUID())), ...contactPatch(opts) };
       const id = await app.repos.contacts.add(user, contact);
-      if (opts.json) printJson({ id, ...contact });
+      if (opts.json) await printJson({ id, ...contact });
       else say(`Added contact ${id}: ${describe(contact)}`);
     });
   });
@@ -147,7 +147,7 @@ export function registerContacts(program: Command): void {
       if (Object.keys(patch).length === 0)
         throw new LiaisonError('Usage', 'nothing to change: give at least one field');
       const after = await app.repos.contacts.edit(asFirmItemId(id), patch);
-      if (opts.json) printJson({ id, ...after });
+      if (opts.json) await printJson({ id, ...after });
       else say(`Updated contact ${id}: ${describe(after)}`);
     });
   });
@@ -162,7 +162,7 @@ export function registerContacts(program: Command): void {
         const current = await app.repos.contacts.get(asFirmItemId(id));
         if (!current) throw new LiaisonError('Usage', `no contact ${id}`);
         await app.repos.contacts.delete(asFirmItemId(id));
-        if (opts.json) printJson({ id, deleted: true });
+        if (opts.json) await printJson({ id, deleted: true });
         else say(`Deleted contact ${id}: ${describe(current.item)}`);
       });
     });

@@ -30,7 +30,7 @@ export function registerCredentials(program: Command): void {
         }
         const removed = await app.credentials.forgetAll();
         if (opts.json) {
-          printJson(removed);
+          await printJson(removed);
           return;
         }
         if (removed.servers.length + removed.users.length === 0) {

@@ -85,7 +85,7 @@ export function registerDemo(program: Command): void {
       } finally {
         await app.close();
       }
-      if (opts.json) printJson(reports);
+      if (opts.json) await printJson(reports);
       else {
         say(`${fresh ? 'Created' : 'Reused'} the demo firm in ${dir}`);
         say(`  firm database: ${dbFile}`);

@@ -68,7 +68,7 @@ export function registerFirm(program: Command): void {
           ...(opts.search !== undefined ? { search: opts.search } : {}),
           ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
         });
-        if (opts.json) printJson(list);
+        if (opts.json) await printJson(list);
         else {
           printTable(
             ['ID', 'NAME', 'ORGANIZATION', 'E-MAIL', 'CONNECTED', 'POSSIBLE DUPLICATE OF'],
@@ -95,7 +95,7 @@ export function registerFirm(program: Command): void {
         const deps = app.firmDeps();
         const detail = await getFirmContact(deps, id);
         const candidates = await candidateNames(deps, detail);
-        if (opts.json) printJson({ ...detail.firmContact, connected: detail.connected });
+        if (opts.json) await printJson({ ...detail.firmContact, connected: detail.connected });
         else printDetail(detail, candidates);
       });
     });
@@ -111,7 +111,7 @@ export function registerFirm(program: Command): void {
     .action(async (keep: string, other: string, opts: { json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
         const outcome = await mergeFirmContacts(app.firmDeps(), keep, other);
-        if (opts.json) printJson(outcome);
+        if (opts.json) await printJson(outcome);
         else {
           say(
             `Merged firm contact ${outcome.removed} into ${outcome.kept}: ${outcome.fieldsChanged.length > 0 ? `took ${outcome.fieldsChanged.join(', ')}` : 'no field changed'}; ${outcome.reconnected} user contact(s) reconnected`,
@@ -134,7 +134,7 @@ export function registerFirm(program: Command): void {
         // Read first for the name in the message; the delete checks again in its transaction.
         const before = await getFirmContact(deps, id);
         const outcome = await deleteFirmContact(deps, asFirmContactId(id));
-        if (opts.json) printJson(outcome);
+        if (opts.json) await printJson(outcome);
         else {
           say(
             `Deleted firm contact ${outcome.deleted} (${nameOf(before.firmContact.fields)}); ${outcome.disconnected} user contact(s) disconnected, their copies kept`,

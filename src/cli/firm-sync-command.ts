@@ -46,7 +46,7 @@ export function registerFirmSync(program: Command): void {
           groups: opts.group ?? [],
           dryRun: opts.dryRun === true,
         });
-        if (opts.json) printJson(report);
+        if (opts.json) await printJson(report);
         else process.stdout.write(renderFirmReport(report));
         return firmExitCode(report);
       });

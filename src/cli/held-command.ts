@@ -54,7 +54,7 @@ export function registerHeld(program: Command): void {
     .action(async (opts: { all?: boolean; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
         const list = await app.repos.heldPlans.listHeld(opts.all ? {} : { state: 'held' });
-        if (opts.json) printJson(list.map((r) => ({ ...summary(r), preview: undefined })));
+        if (opts.json) await printJson(list.map((r) => ({ ...summary(r), preview: undefined })));
         else {
           printTable(
             ['ID', 'USER', 'COLLECTION', 'STATE', 'CREATED', 'REASON'],
@@ -74,7 +74,7 @@ export function registerHeld(program: Command): void {
         const rec = await app.repos.heldPlans.getHeld(id);
         if (!rec) throw new LiaisonError('Usage', `no held plan ${id}: see \`liaison held list\``);
         const s = summary(rec);
-        if (opts.json) printJson({ ...s, plan: parseHeldPlan(rec) });
+        if (opts.json) await printJson({ ...s, plan: parseHeldPlan(rec) });
         else {
           say(`Held plan ${rec.id} for ${rec.login} ${rec.kind} (${rec.state}), ${rec.createdAt}`);
           say(`Reason: ${rec.reason}`);
@@ -99,7 +99,7 @@ export function registerHeld(program: Command): void {
             throw new LiaisonError('Usage', `no held plan ${id}: see \`liaison held list\``);
           }
           const report = await decideHeldPlan(app.syncDeps(), id, decision);
-          if (opts.json) printJson(report);
+          if (opts.json) await printJson(report);
           else process.stdout.write(renderReport(report));
         });
       });

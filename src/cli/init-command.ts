@@ -31,7 +31,7 @@ export function registerInit(program: Command): void {
           const where = redactUrl(dbUrl(cmd));
           const secretKey = await secretKeyStatus();
           if (opts.json)
-            printJson({ database: where, dialect: app.database.dialect, ready: true, secretKey });
+            await printJson({ database: where, dialect: app.database.dialect, ready: true, secretKey });
           else {
             say(`Firm database ready: ${where} (${app.database.dialect})`);
             const state =

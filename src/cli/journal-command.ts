@@ -55,7 +55,7 @@ export function registerJournal(program: Command): void {
         const logins = await loginsOf(deps, lines);
         const loginOf = (l: JournalLine) => (l.user === null ? null : (logins.get(l.user) ?? l.user));
         if (opts.json) {
-          printJson(lines.map((l) => ({ ...l, login: loginOf(l) })));
+          await printJson(lines.map((l) => ({ ...l, login: loginOf(l) })));
           return;
         }
         printTable(
@@ -86,7 +86,7 @@ export function registerJournal(program: Command): void {
       await withApp(cmd, async (app) => {
         const outcome = await undoJournal(app.firmDeps(), entry);
         const { undone, reconnected, pendingUp } = outcome;
-        if (opts.json) printJson(outcome);
+        if (opts.json) await printJson(outcome);
         else {
           say(`Undid journal entry ${undone.id} (${undone.action} by ${undone.actor}, ${undone.at})`);
           const change = changeText(undone.after, undone.before);

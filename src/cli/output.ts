@@ -1,6 +1,36 @@
-/** Prints a value as JSON only (for `--json`). */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/**
+ * Prints a value as JSON only (for `--json`), waiting for a slow reader between parts:
+ * a pipe that fills up would otherwise leave the whole output queued in memory.
+ */
+export async function printJson(value: unknown): Promise<void> {
+  for (const part of jsonParts(value)) {
+    if (!process.stdout.write(part)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+  }
+}
+
+/** Parts written at once: large enough to keep writes few, small enough to bound memory. */
+const PART_CHARS = 1 << 20;
+
+/**
+ * `JSON.stringify(value, null, 2)` and a newline, in parts: an array is written an element
+ * at a time, since a list of thousands of contacts with photos is longer than a string can
+ * be (about 512 million characters).
+ */
+export function* jsonParts(value: unknown): Iterable<string> {
+  if (!Array.isArray(value) || value.length === 0) {
+    yield `${JSON.stringify(value, null, 2)}\n`;
+    return;
+  }
+  let part = '[';
+  for (let i = 0; i < value.length; i++) {
+    const element = JSON.stringify(value[i], null, 2) ?? 'null';
+    part += `${i === 0 ? '' : ','}\n  ${element.replaceAll('\n', '\n  ')}`;
+    if (part.length >= PART_CHARS) {
+      yield part;
+      part = '';
+    }
+  }
+  yield `${part}\n]\n`;
 }
 
 /** Prints rows as an aligned text table. */

@@ -30,7 +30,7 @@ export function registerRecover(program: Command): void {
           settings,
           { recovery: true },
         ).finally(progress.stop);
-        if (opts.json) printJson(report);
+        if (opts.json) await printJson(report);
         else process.stdout.write(renderReport(report));
         return exitCodeOf(report.collections);
       });

@@ -66,7 +66,7 @@ export function registerReview(program: Command): void {
           ...(opts.user !== undefined ? { user: opts.user } : {}),
         });
         if (opts.json) {
-          printJson(list);
+          await printJson(list);
           return;
         }
         const names = await contactNames(deps, list);
@@ -100,7 +100,7 @@ export function registerReview(program: Command): void {
         await withApp(cmd, async (app) => {
           const deps = app.firmDeps();
           const done = decision === 'approve' ? await approveReview(deps, id) : await rejectReview(deps, id);
-          if (opts.json) printJson(done);
+          if (opts.json) await printJson(done);
           else say(decisionText(done));
         });
       });

@@ -105,7 +105,7 @@ export function registerServer(program: Command): void {
           await mkdir(url, { recursive: true });
           await withApp(cmd, async (app) => {
             const rec = await app.repos.servers.add({ name, kind: opts.kind, url });
-            if (opts.json) printJson(rec);
+            if (opts.json) await printJson(rec);
             else say(`Added mailbox server ${rec.name} (${rec.kind}, ${rec.url})`);
           });
           return;
@@ -124,7 +124,7 @@ export function registerServer(program: Command): void {
             ...(opts.addressbook !== undefined ? { addressbook: opts.addressbook } : {}),
             ...(opts.calendar !== undefined ? { calendar: opts.calendar } : {}),
           });
-          if (opts.json) printJson(rec);
+          if (opts.json) await printJson(rec);
           else say(addedText(rec, auth));
         });
       },
@@ -189,7 +189,7 @@ export function registerServer(program: Command): void {
             await mkdir(url, { recursive: true });
             updated = await app.repos.servers.update(name, { url });
           }
-          if (opts.json) printJson(updated);
+          if (opts.json) await printJson(updated);
           else {
             say(
               `Updated mailbox server ${updated.name} (${updated.kind}, ${updated.url})${updated.kind === 'dav' ? `; auth ${authText(updated)}${updated.hasSecret ? ', credential stored encrypted' : ''}` : ''}`,
@@ -206,7 +206,7 @@ export function registerServer(program: Command): void {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
         const list = await app.repos.servers.list();
-        if (opts.json) printJson(list);
+        if (opts.json) await printJson(list);
         else
           printTable(
             ['NAME', 'KIND', 'URL', 'AUTH', 'SECRET', 'TLS'],

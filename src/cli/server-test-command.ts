@@ -214,7 +214,7 @@ export function registerServerTest(server: Command): void {
         else if (record.kind === 'dav') result = await testDav(app, record, user);
         else throw new LiaisonError('Config', `this build cannot test servers of kind ${record.kind}`);
 
-        if (opts.json) printJson(result);
+        if (opts.json) await printJson(result);
         else if (result.capabilities) {
           say(`Connected to mailbox server ${record.name} (${record.kind}) at ${redactUrl(record.url)}`);
           printCapabilities(result.capabilities, user !== null);

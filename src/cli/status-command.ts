@@ -43,7 +43,7 @@ export function registerStatus(program: Command): void {
             };
           }),
         );
-        if (opts.json) printJson(rows);
+        if (opts.json) await printJson(rows);
         else {
           printTable(
             ['USER', 'COLLECTION', 'SYNC', 'LAST SYNC', 'STATE', 'QUARANTINED'],

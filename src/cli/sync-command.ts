@@ -64,7 +64,7 @@ export function registerSync(program: Command): void {
         },
         settings,
       ).finally(progress.stop);
-      if (opts.json) printJson(report);
+      if (opts.json) await printJson(report);
       else process.stdout.write(renderReport(report));
       return exitCodeOf(report.collections);
     });

@@ -132,7 +132,7 @@ export function registerUser(program: Command): void {
             calendarEnabled: opts.calendar,
             ...(credential !== undefined ? { credential } : {}),
           });
-          if (opts.json) printJson(rec);
+          if (opts.json) await printJson(rec);
           else {
             say(
               `Added user ${rec.login} (${rec.displayName}) on ${rec.server}/${rec.mailboxAccount}; contacts ${onOffText(rec.contactsEnabled)}, calendar ${onOffText(rec.calendarEnabled)}`,
@@ -154,7 +154,7 @@ export function registerUser(program: Command): void {
         const firmUsers = await app.firmDeps().users.byIds(list.map((u) => u.id));
         const prefs = new Map(firmUsers.map((u) => [u.id, u.preferences]));
         const firmOf = (u: UserRecord): FirmPreferences | null => prefs.get(u.id) ?? null;
-        if (opts.json) printJson(list.map((u) => ({ ...u, firmSync: firmOf(u) })));
+        if (opts.json) await printJson(list.map((u) => ({ ...u, firmSync: firmOf(u) })));
         else {
           printTable(
             [
@@ -303,7 +303,7 @@ export function registerUser(program: Command): void {
             hasSecret: changed.hasSecret,
           };
           if (opts.json) {
-            printJson({
+            await printJson({
               ...result,
               ...(own ? { credentials: own } : {}),
               ...(preferences ? { firmSync: patch } : {}),
