@@ -77,6 +77,27 @@ function everything(e: unknown): string {
 }
 
 describe('DAV transport', () => {
+  it('keeps the connection after a request with a body, whatever the method', async () => {
+    const { server, client } = await setup(() => OK);
+    // Each request once the one before is over (undici frees a connection a moment after).
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+    for (const method of ['REPORT', 'PROPFIND', 'REPORT'] as const) {
+      await client.multistatus(method, '/c/', 0, '<x/>', {});
+      await pause();
+    }
+    await client.exchange('MKCALENDAR', '/d/', { body: '<x/>' }, {});
+    await pause();
+    await client.multistatus('REPORT', '/c/', 0, '<x/>', {});
+    expect(server.requests.map((r) => r.method)).toEqual([
+      'REPORT',
+      'PROPFIND',
+      'REPORT',
+      'MKCALENDAR',
+      'REPORT',
+    ]);
+    expect(new Set(server.requests.map((r) => r.clientPort)).size).toBe(1);
+  });
+
   it('waits as long as a 503 Retry-After says, then retries', async () => {
     const { server, client } = await setup((_, i) =>
       i === 0 ? { status: 503, headers: { 'retry-after': '1' } } : OK,

@@ -167,6 +167,11 @@ export class DavTransport {
           method: req.method as Dispatcher.HttpMethod,
           headers,
           body: req.body ?? null,
+          // undici closes the connection after a request with a body whose method it does
+          // not know to carry one (REPORT, MKCALENDAR), in case the server did not expect
+          // it. DAV servers do: closing would cost every multiget a new connection (a new
+          // TLS handshake, a new server process on Cyrus).
+          reset: false,
           headersTimeout: this.#timeoutMs,
           bodyTimeout: this.#timeoutMs,
         });

@@ -12,6 +12,8 @@ export interface RecordedRequest {
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
+  /** The client's port: requests that share it came over one connection. */
+  readonly clientPort: number;
 }
 
 /** What the script answers. */
@@ -42,6 +44,7 @@ export async function startScriptedDavServer(script: Script): Promise<ScriptedDa
         url: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        clientPort: req.socket.remotePort ?? 0,
       };
       requests.push(recorded);
       Promise.resolve(script(recorded, requests.length - 1)).then(
