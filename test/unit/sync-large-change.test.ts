@@ -113,6 +113,20 @@ describe('a change of more pairs than a slice', () => {
     expect([...firm.items.values()].every((n) => n.body === 'v1')).toBe(true);
   });
 
+  it('reports every change of every slice in a dry run, and applies none', async () => {
+    const { server, firm, sync, notes } = await largeChange();
+    const token = firm.state.token;
+
+    const report = await sync({
+      mailbox: watchedMailbox(server, []),
+      settings: { mode: 'express', dryRun: true, ...OPEN_GUARDS },
+    });
+
+    expect(report.toFirm).toEqual({ created: 0, updated: CHANGED, deleted: 0 });
+    expect(notes().every((n) => n.body === 'v1')).toBe(true);
+    expect(firm.state.token).toBe(token);
+  });
+
   it('keeps the change list where it was when an item of a slice was not handed over', async () => {
     const { server, firm, sync, edited } = await largeChange();
     const token = firm.state.token;
