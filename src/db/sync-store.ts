@@ -169,10 +169,21 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
     hrefs: readonly Href[],
   ): Promise<{ status: StatusEntry[]; items: FirmItem<T>[] }> {
     this.checkKind(kind);
-    const db = this.database.db;
+    const status = await this.statusOf(user, kind, hrefs);
+    return {
+      status,
+      items: await this.itemsOf(
+        user,
+        status.map((s) => s.firmId),
+      ),
+    };
+  }
+
+  /** The status entries of `hrefs`. */
+  private async statusOf(user: UserId, kind: CollectionKind, hrefs: readonly Href[]): Promise<StatusEntry[]> {
     const status: StatusEntry[] = [];
-    for (const chunk of chunks([...hrefs])) {
-      const rows = await db
+    for (const chunk of chunks([...new Set(hrefs)])) {
+      const rows = await this.database.db
         .selectFrom('sync_status')
         .selectAll()
         .where('user_id', '=', user)
@@ -181,9 +192,14 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
         .execute();
       status.push(...rows.map(toStatusEntry));
     }
+    return status;
+  }
+
+  /** The user's firm items of `ids` that exist. */
+  private async itemsOf(user: UserId, ids: readonly FirmItemId[]): Promise<FirmItem<T>[]> {
     const items: FirmItem<T>[] = [];
-    for (const chunk of chunks(status.map((s) => s.firmId))) {
-      const rows = await itemDb(db)
+    for (const chunk of chunks([...ids])) {
+      const rows = await itemDb(this.database.db)
         .selectFrom(this.spec.table)
         .select(['id', 'data', 'change_seq'])
         .where(ownedBy(user))
@@ -191,7 +207,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
         .execute();
       for (const r of rows) items.push(storedItem<T>(r, `${this.spec.table}.data`));
     }
-    return { status, items };
+    return items;
   }
 
   async loadChanged(
@@ -226,16 +242,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       .executeTakeFirstOrThrow();
     const entries = Number(counts.entries);
     const status = new Map<FirmItemId, StatusEntry>();
-    for (const chunk of chunks([...new Set(hrefs)])) {
-      const rows = await db
-        .selectFrom('sync_status')
-        .selectAll()
-        .where('user_id', '=', user)
-        .where('kind', '=', kind)
-        .where('href', 'in', chunk)
-        .execute();
-      for (const r of rows) status.set(r.firm_id as FirmItemId, toStatusEntry(r));
-    }
+    for (const s of await this.statusOf(user, kind, hrefs)) status.set(s.firmId, s);
     const paired = new Set([...status.values()].map((s) => s.href));
     const newHrefs = hrefs.some((h) => !paired.has(h));
     // Pairs whose firm item was written since they were synced, or is gone: the join reads
@@ -265,16 +272,7 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
           ).rows
         : [];
     const ids = [...new Set([...unpaired.map((r) => r.id as FirmItemId), ...status.keys()])];
-    const items: FirmItem<T>[] = [];
-    for (const chunk of chunks(ids)) {
-      const rows = await itemDb(db)
-        .selectFrom(table)
-        .select(['id', 'data', 'change_seq'])
-        .where(ownedBy(user))
-        .where('id', 'in', chunk)
-        .execute();
-      for (const r of rows) items.push(storedItem<T>(r, `${table}.data`));
-    }
+    const items = await this.itemsOf(user, ids);
     return {
       status: [...status.values()],
       items,

@@ -130,6 +130,7 @@ export async function gatherSides<T extends { readonly uid: Uid }>(
     // Every item was looked at.
     if (sides !== null) return { ...sides, examined: null };
   }
+  // A recovery: every item is read and matched, whatever the status says.
   const status = await firm.loadStatus(target.user, target.kind);
   const mailbox = await readChanged(collection, refs, [], codec, options.where);
   const firmItems = firmViews(await firm.listItems(target.user, target.kind), [], codec);
