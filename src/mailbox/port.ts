@@ -120,6 +120,12 @@ export interface MailboxStore {
   readMarker(): Promise<MarkerNote | null>;
   /** Writes the marker note, creating its hidden collection when needed. */
   writeMarker(note: MarkerNote): Promise<void>;
+  /**
+   * Resolves once the requests started on this mailbox are on their way. A server is sent
+   * a request only as the event loop turns, and synchronous work (SQLite) does not let it
+   * turn: a sync that means the server to work meanwhile waits for this first.
+   */
+  sendStarted(): Promise<void>;
 }
 
 /** A configured mailbox server: opens users' mailboxes. */

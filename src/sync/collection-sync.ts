@@ -2,6 +2,7 @@ import type { ItemCodec } from '../domain/codec.js';
 import { errorMessage, isLiaisonError } from '../domain/errors.js';
 import type { CollectionKind, Etag, Href, SyncToken, Uid, UserId } from '../domain/ids.js';
 import type { ChangeSet, ItemRef, MailboxCollection, MailboxStore, MarkerNote } from '../mailbox/port.js';
+import { turn } from './event-loop.js';
 import { executePlan } from './execute.js';
 import { loadIntoEmptyFirm } from './first-load.js';
 import { changesOrNull, gatherSides } from './gather.js';
@@ -279,11 +280,16 @@ async function beginMarker<T extends { readonly uid: Uid }>(
 ): Promise<BegunMarker> {
   const time = deps.now().toISOString();
   await deps.firm.saveState(target.user, target.kind, { pendingSync: time });
+  // A turn first frees the connection the marker was just read over, so that the write
+  // reuses it (else a new one is opened: a new process on Cyrus); then it is sent before
+  // the plan is written.
+  await turn();
   // Settled at once: a run that fails before awaiting it leaves no unhandled rejection.
   const written = deps.mailbox.writeMarker(withMarkerTime(note, target.kind, time)).then(
     () => ({ ok: true as const }),
     (error: unknown) => ({ ok: false as const, error }),
   );
+  await deps.mailbox.sendStarted();
   return { time, written };
 }
 

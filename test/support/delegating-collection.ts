@@ -43,6 +43,7 @@ export function delegatingStore(
     location: store.location,
     readMarker: () => store.readMarker(),
     writeMarker: (n) => store.writeMarker(n),
+    sendStarted: () => store.sendStarted(),
     async collection(kind) {
       const c = await store.collection(kind);
       return delegatingCollection(c, overridesFor(c));

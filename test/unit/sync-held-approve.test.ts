@@ -54,6 +54,7 @@ describe('approving a held mass deletion', () => {
         collection: (kind: 'contacts' | 'calendar') => store.collection(kind),
         readMarker: () => Promise.reject(new LiaisonError('Unavailable', 'the server is down')),
         writeMarker: (n: Parameters<typeof store.writeMarker>[0]) => store.writeMarker(n),
+        sendStarted: () => store.sendStarted(),
       },
     };
     const report = emptyReport('ann', 'contacts', false);

@@ -222,6 +222,10 @@ class DavMailboxStore implements MailboxStore {
     await (await this.server.marker(this.account)).write(note);
   }
 
+  sendStarted(): Promise<void> {
+    return this.server.client.transport.sendStarted();
+  }
+
   async #readMarker(): Promise<MarkerNote | null> {
     return (await this.server.marker(this.account)).read();
   }

@@ -78,6 +78,9 @@ export interface DavTransportOptions {
 const USER_AGENT = 'Liaison (CardDAV/CalDAV sync)';
 
 /** The HTTP side of one configured server (see the file comment). */
+/** Turns of the event loop `sendStarted` waits at most (a connection still being made). */
+const MAX_SEND_TURNS = 100;
+
 export class DavTransport {
   /** The server's origin and base path, from the configuration (without user info). */
   readonly base: URL;
@@ -235,6 +238,22 @@ export class DavTransport {
   }
 
   /** Closes the connection pool. */
+  /**
+   * Resolves once no request waits to be written. The first turn lets a request still
+   * being prepared (a few awaits away) reach the client; a new connection takes a few more.
+   */
+  async sendStarted(): Promise<void> {
+    let turns = 0;
+    do await new Promise((resolve) => setImmediate(resolve));
+    while (++turns < MAX_SEND_TURNS && this.#waiting() > 0);
+  }
+
+  #waiting(): number {
+    let waiting = 0;
+    for (const pool of Object.values(this.#agent.stats)) waiting += pool.pending;
+    return waiting;
+  }
+
   async close(): Promise<void> {
     await this.#agent.close();
   }

@@ -40,6 +40,9 @@ export class MemoryMailboxStore implements MailboxStore {
     });
   }
 
+  /** Nothing goes over a network. */
+  async sendStarted(): Promise<void> {}
+
   async writeMarker(note: MarkerNote): Promise<void> {
     this.backend.serve('writeMarker', this.account, () => {
       this.backend.mailbox(this.account).marker = copyMarker(note);

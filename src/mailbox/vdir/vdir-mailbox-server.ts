@@ -134,6 +134,9 @@ class VdirMailboxStore implements MailboxStore {
     }
   }
 
+  /** Files are written as they are asked for: nothing waits to be sent. */
+  async sendStarted(): Promise<void> {}
+
   async writeMarker(note: MarkerNote): Promise<void> {
     const folder = join(this.location, VDIR_MARKER_FOLDER);
     try {
