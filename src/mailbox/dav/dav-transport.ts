@@ -77,10 +77,10 @@ export interface DavTransportOptions {
 
 const USER_AGENT = 'Liaison (CardDAV/CalDAV sync)';
 
-/** The HTTP side of one configured server (see the file comment). */
 /** Turns of the event loop `sendStarted` waits at most (a connection still being made). */
 const MAX_SEND_TURNS = 100;
 
+/** The HTTP side of one configured server (see the file comment). */
 export class DavTransport {
   /** The server's origin and base path, from the configuration (without user info). */
   readonly base: URL;
@@ -237,7 +237,6 @@ export class DavTransport {
     });
   }
 
-  /** Closes the connection pool. */
   /**
    * Resolves once no request waits to be written. The first turn lets a request still
    * being prepared (a few awaits away) reach the client; a new connection takes a few more.
@@ -254,6 +253,7 @@ export class DavTransport {
     return waiting;
   }
 
+  /** Closes the connection pool. */
   async close(): Promise<void> {
     await this.#agent.close();
   }
