@@ -63,6 +63,8 @@ export interface MailboxCollection {
   readonly location: string;
   /** Every item's href and etag. */
   list(): Promise<ItemRef[]>;
+  /** Resolves once the requests started on this collection are on their way (see `MailboxStore`). */
+  sendStarted(): Promise<void>;
   /**
    * Every item's href and etag together with the change-list token that goes with that
    * listing (null when the store keeps no change list), in as few requests as the store

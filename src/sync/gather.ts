@@ -175,6 +175,8 @@ async function sidesOfChanges<T extends { readonly uid: Uid }>(
   // works on them while the database is read. Those the status shows unchanged (this
   // Liaison's own writes) are read in vain, which is rare: the token moves past them.
   const early = waiting.size === 0 ? readAhead(collection, changes, codec, where) : null;
+  // Sent before the database is read, which gives the event loop no turn to send them.
+  if (early !== null) await collection.sendStarted();
   const hrefs = [...changes.changed.map((c) => c.href).filter((h) => !waiting.has(h)), ...changes.removed];
   const delta = await firm.loadChanged(target.user, target.kind, hrefs, options.firmChanged);
   if (delta.missingEtags && etags === null) {

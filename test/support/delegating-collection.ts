@@ -18,6 +18,7 @@ export function delegatingCollection(
     probeFromListing: inner.probeFromListing,
     keepsChangeList: inner.keepsChangeList,
     list: () => inner.list(),
+    sendStarted: () => inner.sendStarted(),
     listAll: (o) => inner.listAll(o),
     probe: () => inner.probe(),
     currentToken: () => inner.currentToken(),

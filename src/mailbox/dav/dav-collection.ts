@@ -98,6 +98,10 @@ export class DavCollection implements MailboxCollection {
     this.location = `server ${settings.client.server} at ${displayUrl(settings.client.transport.url(this.#path))}`;
   }
 
+  sendStarted(): Promise<void> {
+    return this.#s.client.transport.sendStarted();
+  }
+
   async list(): Promise<ItemRef[]> {
     return (await this.listAll()).refs;
   }

@@ -72,6 +72,9 @@ class MemoryCollection implements MailboxCollection {
     return href !== '' && !href.includes('/');
   }
 
+  /** Nothing goes over a network. */
+  async sendStarted(): Promise<void> {}
+
   async list(): Promise<ItemRef[]> {
     return this.backend.serve('list', this.account, () => {
       const state = this.#state();

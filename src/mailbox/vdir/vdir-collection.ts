@@ -51,6 +51,9 @@ export class VdirCollection implements MailboxCollection {
     this.#extension = ITEM_EXTENSION[kind];
   }
 
+  /** Files are read as they are asked for: nothing waits to be sent. */
+  async sendStarted(): Promise<void> {}
+
   async list(): Promise<ItemRef[]> {
     let entries: Dirent[];
     try {
