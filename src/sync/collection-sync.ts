@@ -509,7 +509,7 @@ async function applyInRounds<T extends { readonly uid: Uid }>(
         }
       }
     }
-    const total = ops.length + (sides.waiting?.count ?? 0);
+    const total = ops.length + pending;
     let done = 0;
     const apply = async (these: readonly Op[]) => {
       if (settings.dryRun) return;
