@@ -149,7 +149,14 @@ async function bench(input: LiaisonBenchInput): Promise<LiaisonBenchResult> {
         t.ms += event.ms;
         t.maxMs = Math.max(t.maxMs, event.ms);
       };
-      const steps = new StepTimer();
+      const steps = new StepTimer(
+        TRACE
+          ? (step, startMs, ms) =>
+              process.stderr.write(
+                `[${name}] ${(startMs - t0).toFixed(0).padStart(6)} ms +${ms.toFixed(0).padStart(5)} ms ${step}\n`,
+              )
+          : undefined,
+      );
       // What an earlier phase left on the heap is not this run's to collect.
       globalThis.gc?.();
       const t0 = performance.now();
@@ -188,6 +195,7 @@ async function bench(input: LiaisonBenchInput): Promise<LiaisonBenchResult> {
         await app.close();
       }
       const ms = performance.now() - t0;
+      if (TRACE) process.stderr.write(`[${name}] ${ms.toFixed(0).padStart(6)} ms done\n`);
       const cpu = process.cpuUsage(cpu0);
       const contacts = report.collections[0];
       phases.push({
@@ -216,7 +224,10 @@ async function bench(input: LiaisonBenchInput): Promise<LiaisonBenchResult> {
   }
 }
 
-/** BENCH_TRACE=1: every request of Liaison's, with when it started and how long its headers took. */
+/**
+ * BENCH_TRACE=1: every request of Liaison's, with when it started and how long its headers
+ * took, and every timed call, with when it started and how long until it settled.
+ */
 const TRACE = process.env.BENCH_TRACE === '1';
 
 // Node has started and loaded Liaison's modules: what every `liaison` command pays first.

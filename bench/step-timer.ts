@@ -14,12 +14,16 @@ export interface StepTally {
 export class StepTimer {
   readonly #tallies = new Map<string, StepTally>();
 
+  /** `onStep`, when given, hears of every call once it settled: when it began, and how long it took. */
+  constructor(private readonly onStep?: (step: string, startMs: number, ms: number) => void) {}
+
   /** What was timed, the longest first. */
   tallies(): StepTally[] {
     return [...this.#tallies.values()].sort((a, b) => b.ms - a.ms);
   }
 
   #record(step: string, ms: number): void {
+    this.onStep?.(step, performance.now() - ms, ms);
     let t = this.#tallies.get(step);
     if (t === undefined) {
       t = { step, count: 0, ms: 0 };
