@@ -21,7 +21,7 @@ import { insertJournalRows, journalRow } from './journal-repo.js';
 import { fromJson, toJson } from './json-column.js';
 import type { Database } from './open.js';
 import { recordQuarantine } from './quarantine-repo.js';
-import type { SyncStatusTable } from './schema.js';
+import type { SyncStatusTable, UserItemColumns } from './schema.js';
 import { takeChangeSeq } from './sequence.js';
 import { isUniqueViolation } from './sql-errors.js';
 import { type NetBatch, netBatch } from './sync-batch.js';
@@ -359,21 +359,41 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       return newItemRow(this.spec, user, c.id, c.item, seq++, now);
     });
     for (const chunk of chunks(rows)) await items.insertInto(this.spec.table).values(chunk).execute();
-    // Updates go one statement per item: each row gets its own values, and an update that
-    // finds no row must fail the batch rather than pass unnoticed.
+    // Updates go as upserts of whole rows, one statement per set of changed columns rather
+    // than one per item: building and running a statement costs more than its rows. Every
+    // id was just read under the write lock, so the insert half never runs; an update that
+    // would find no row fails the batch here instead.
     const stored = await this.indexedValues(trx, user, [...net.updates.keys()]);
+    const groups = new Map<string, UserItemColumns[]>();
     for (const [id, item] of net.updates) {
-      revisions.set(id, String(seq));
-      const result = await items
-        .updateTable(this.spec.table)
-        .set(withoutUnchanged(changedItemColumns(this.spec, item, seq++, now), stored.get(id)))
-        .where('id', '=', id)
-        .where('user_id', '=', user)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) {
+      const before = stored.get(id);
+      if (before === undefined) {
         throw new LiaisonError('NotFound', `The ${this.spec.kind} item ${id} of user ${user} is gone`, {
           context: { user, collection: this.spec.kind },
         });
+      }
+      revisions.set(id, String(seq));
+      const changed = changedItemColumns(this.spec, item, seq++, now);
+      const set = Object.keys(withoutUnchanged(changed, before)).join(',');
+      const row = { id, user_id: user, created_at: now, ...changed } as UserItemColumns;
+      const group = groups.get(set);
+      if (group === undefined) groups.set(set, [row]);
+      else group.push(row);
+    }
+    for (const [set, rows] of groups) {
+      const columns = set.split(',') as (keyof UserItemColumns)[];
+      for (const chunk of chunks(rows)) {
+        await items
+          .insertInto(this.spec.table)
+          .values(chunk)
+          .onConflict((oc) =>
+            oc
+              .column('id')
+              .doUpdateSet((eb) =>
+                Object.fromEntries(columns.map((c) => [c, eb.ref(`excluded.${c}` as const)])),
+              ),
+          )
+          .execute();
       }
     }
     return revisions;
