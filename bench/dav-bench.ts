@@ -12,6 +12,12 @@
  *   the floor is measured with it too and shown beside: a server may serve its admin at
  *   another cost (Cyrus: about three times the user's per multiget item).
  *
+ * A single run of a sync that takes tens of milliseconds moves with whatever else the
+ * machine does, so each figure is the median of several runs, taken the same way on both
+ * sides: (a) BENCH_FIRST_RUNS times (3; Liaison's each in a new process, vdirsyncer's each
+ * into an empty storage), (b) and (c) BENCH_RUNS times (5; each (c) after its own round of
+ * edits). Every run is printed.
+ *
  * A server or vdirsyncer that is not installed skips its part with the reason: benchmarks
  * are not tests.
  */
@@ -22,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { DAV_DEFAULTS } from '../src/mailbox/dav/dav-config.js';
 import { type Login, protocolFloor } from './dav-http.js';
-import type { ChildMessage, LiaisonBenchResult, ParentMessage, RequestTally } from './dav-liaison.js';
+import type { ChildMessage, LiaisonBenchResult, ParentMessage, RequestTally, Step } from './dav-liaison.js';
 import { type BenchPeer, startCyrusPeer, startRadicalePeer } from './dav-peers.js';
 import type { StepTally } from './step-timer.js';
 import { benchVdirsyncer, findVdirsyncer, type VdirsyncerPhase } from './vdirsyncer.js';
@@ -35,11 +41,19 @@ const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 10_000);
 const EDITS = Math.min(100, Math.floor(CONTACTS / 10));
 /** Protocol floor runs; the fastest counts. */
 const FLOOR_RUNS = 3;
+/** Runs of (a), and of each of (b) and (c), on each side; the median counts. */
+const FIRST_RUNS = Math.max(1, Number(process.env.BENCH_FIRST_RUNS ?? 3));
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
+const STEPS = ['a', 'b', 'c'] as const;
 
 type Write = (text: string) => void;
 
-/** Runs Liaison's three phases in a child process; `edit` runs when it asks for the changes. */
-export async function benchLiaison(peer: BenchPeer, edit: () => Promise<void>): Promise<LiaisonBenchResult> {
+/** Runs Liaison's phases in a child process; `edit` runs when it asks for a round of changes. */
+export async function benchLiaison(
+  peer: BenchPeer,
+  edit: (round: number) => Promise<void>,
+  runs: { readonly runs: number; readonly firstOnly: boolean },
+): Promise<LiaisonBenchResult> {
   const forked = performance.now();
   const child = fork(fileURLToPath(new URL('./dav-liaison.js', import.meta.url)), [], {
     // A key for the credentials the child stores encrypted in its throwaway database.
@@ -69,12 +83,14 @@ export async function benchLiaison(peer: BenchPeer, edit: () => Promise<void>): 
           input: {
             url: peer.url,
             service: peer.service,
+            user: peer.user,
             account: peer.account,
             addressBookUrl: peer.addressBookUrl,
+            ...runs,
           },
         });
       } else if (m.type === 'edit') {
-        edit().then(() => post({ type: 'edited' }), fail);
+        edit(m.round).then(() => post({ type: 'edited' }), fail);
       } else if (m.type === 'result') {
         settled = true;
         resolve({ ...m.result, startMs });
@@ -116,6 +132,23 @@ function stepLine(steps: readonly StepTally[]): string {
 
 type Floor = { ms: number; listMs: number; items: number };
 
+/** The median of `values` (the mean of the middle two for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Each step's median time, and every run's, in order. */
+function byStep(phases: readonly { readonly step: Step; readonly ms: number }[]) {
+  return Object.fromEntries(
+    STEPS.map((step) => {
+      const times = phases.filter((p) => p.step === step).map((p) => p.ms);
+      return [step, { median: times.length > 0 ? median(times) : Number.NaN, times }];
+    }),
+  ) as Record<Step, { median: number; times: number[] }>;
+}
+
 function printServer(
   write: Write,
   floors: { readonly service: Floor; readonly user: Floor | null },
@@ -123,18 +156,33 @@ function printServer(
   vdir: VdirsyncerPhase[] | null,
 ): void {
   const floor = floors.service;
-  const labels = ['(a) first sync', '(b) no-change sync', `(c) sync after ${EDITS} changed on the server`];
-  write(`  ${''.padEnd(44)} ${'Liaison'.padStart(10)} ${'vdirsyncer'.padStart(12)}\n`);
-  labels.forEach((label, i) => {
-    const v = vdir?.[i];
+  const labels: Record<Step, string> = {
+    a: '(a) first sync',
+    b: '(b) no-change sync',
+    c: `(c) sync after ${EDITS} changed on the server`,
+  };
+  const ours = byStep(liaison.phases);
+  const theirs = vdir === null ? null : byStep(vdir);
+  write(
+    `  median of the runs                            ${'Liaison'.padStart(10)} ${'vdirsyncer'.padStart(12)}\n`,
+  );
+  for (const step of STEPS) {
+    const v = theirs?.[step];
     write(
-      `  ${label.padEnd(44)} ${ms(liaison.phases[i]!.ms).padStart(10)} ${(v ? ms(v.ms) : '-').padStart(12)}\n`,
+      `  ${labels[step].padEnd(44)} ${ms(ours[step].median).padStart(10)} ${(v ? ms(v.median) : '-').padStart(12)}\n`,
     );
-  });
+  }
   const vdirPeak = vdir === null ? 0 : Math.max(...vdir.map((v) => v.peakMb ?? 0));
   write(
     `  ${'peak memory (RSS)'.padEnd(44)} ${mb(liaison.peakRssMb).padStart(10)} ${mb(vdirPeak > 0 ? vdirPeak : null).padStart(12)}\n`,
   );
+  const runs = (times: readonly number[]) =>
+    times.map((t) => Math.round(t).toLocaleString('en-US')).join(', ');
+  for (const step of STEPS) {
+    write(
+      `  runs of ${step} (ms): Liaison ${runs(ours[step].times)}${theirs ? `; vdirsyncer ${runs(theirs[step].times)}` : ''}\n`,
+    );
+  }
   write(
     `  protocol floor (initial sync-collection + addressbook-multiget ×${DAV_DEFAULTS.multigetBatch}, ${DAV_DEFAULTS.maxConnections} at a time; best of ${FLOOR_RUNS}), signed in as Liaison (the service account): ${ms(floor.ms)} (REPORT ${ms(floor.listMs)}, ${floor.items} vCards)\n`,
   );
@@ -156,16 +204,16 @@ function printServer(
   );
   if (vdir !== null) {
     write('  vdirsyncer:\n');
-    for (const v of vdir) write(`    ${v.name}: ${v.summary}; peak ${mb(v.peakMb)}\n`);
+    for (const v of vdir) write(`    ${v.name}: ${v.summary}; ${ms(v.ms)}; peak ${mb(v.peakMb)}\n`);
   }
 
-  const [a, b, c] = liaison.phases.map((p) => p.ms) as [number, number, number];
+  const [a, b, c] = STEPS.map((step) => ours[step].median) as [number, number, number];
   const ratio = (label: string, value: number, target: string, ok: boolean) =>
     write(
       `  ${label.padEnd(44)} ${`${value.toFixed(value < 10 ? 2 : 1)}×`.padStart(8)}  (target ${target})  ${verdict(ok)}\n`,
     );
-  if (vdir !== null) {
-    const [va, vb, vc] = vdir.map((v) => v.ms) as [number, number, number];
+  if (theirs !== null) {
+    const [va, vb, vc] = STEPS.map((step) => theirs[step].median) as [number, number, number];
     ratio('(b) vdirsyncer / Liaison', vb / b, '≥ 20×', vb / b >= 20);
     ratio('(c) vdirsyncer / Liaison', vc / c, '≥ 15×', vc / c >= 15);
     ratio('(a) vdirsyncer / Liaison', va / a, '≥ 5×', va / a >= 5);
@@ -180,19 +228,19 @@ function printServer(
   write(
     `  ${'Liaison peak memory'.padEnd(44)} ${mb(liaison.peakRssMb).padStart(8)}  (target < 200 MB)  ${verdict(liaison.peakRssMb < 200)}\n`,
   );
-  const expected = [
-    { created: CONTACTS, updated: 0 },
-    { created: 0, updated: 0 },
-    { created: 0, updated: EDITS },
-  ];
-  liaison.phases.forEach((p, i) => {
-    const e = expected[i]!;
+  const expected: Record<Step, { created: number; updated: number }> = {
+    a: { created: CONTACTS, updated: 0 },
+    b: { created: 0, updated: 0 },
+    c: { created: 0, updated: EDITS },
+  };
+  for (const p of liaison.phases) {
+    const e = expected[p.step];
     if (p.toFirm.created !== e.created || p.toFirm.updated !== e.updated || p.toFirm.deleted !== 0) {
       write(
         `  WARNING: Liaison's ${p.name} carried +${p.toFirm.created} ~${p.toFirm.updated} -${p.toFirm.deleted} to the firm, expected +${e.created} ~${e.updated} -0\n`,
       );
     }
-  });
+  }
 }
 
 async function benchServer(
@@ -242,12 +290,30 @@ async function measure(write: Write, peer: BenchPeer): Promise<void> {
     service: await bestFloor(peer.service),
     user: peer.user.username === peer.service.username ? null : await bestFloor(peer.user),
   };
-  const liaison = await benchLiaison(peer, () => peer.edit(1, EDITS));
+  let liaison = await benchLiaison(peer, (round) => peer.edit(round, EDITS), {
+    runs: RUNS,
+    firstOnly: false,
+  });
+  for (let i = 1; i < FIRST_RUNS; i++) {
+    const more = await benchLiaison(peer, () => Promise.reject(new Error('no edits')), {
+      runs: 0,
+      firstOnly: true,
+    });
+    liaison = {
+      ...liaison,
+      phases: [...liaison.phases, ...more.phases],
+      peakRssMb: Math.max(liaison.peakRssMb, more.peakRssMb),
+    };
+  }
   let vdir: VdirsyncerPhase[] | string;
   try {
     findVdirsyncer();
     try {
-      vdir = await benchVdirsyncer(peer.vdirsyncerUrl, peer.user, () => peer.edit(2, EDITS));
+      // Rounds of edits after Liaison's, so that each round's text is new.
+      vdir = await benchVdirsyncer(peer.vdirsyncerUrl, peer.user, (round) => peer.edit(RUNS + round, EDITS), {
+        first: FIRST_RUNS,
+        rest: RUNS,
+      });
     } catch (e) {
       vdir = `vdirsyncer failed: ${e instanceof Error ? e.message.split('\n').slice(0, 12).join('\n    ') : e}`;
     }

@@ -4,9 +4,11 @@
  *
  * Started with an IPC channel (`fork`). It receives a {@link LiaisonBenchInput}, then
  * (a) syncs the address book into an empty firm database (SQLite in a temporary folder),
- * (b) runs a no-change express sync, asks the parent to change contacts on the server
- * (`{ type: 'edit' }`, answered `{ type: 'edited' }`), (c) runs an express sync again, and
- * sends `{ type: 'result', result: LiaisonBenchResult }`.
+ * (b) runs a no-change express sync `runs` times, and `runs` times asks the parent to
+ * change contacts on the server (`{ type: 'edit', round }`, answered `{ type: 'edited' }`)
+ * and (c) runs an express sync; it sends `{ type: 'result', result: LiaisonBenchResult }`.
+ * With `firstOnly` it stops after (a): a first sync is measured again in a new process,
+ * where Node's compiler is as cold as in a new `liaison sync`.
  *
  * Each phase is one run as `liaison sync` does it — the app opened on the database, the
  * sync, the app closed — so only what the database keeps (as between two `liaison sync`
@@ -21,20 +23,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { markerCollectionPath } from '../src/mailbox/dav/dav-marker.js';
 import type { DavRequestEvent } from '../src/mailbox/dav/dav-transport.js';
 import { openApp } from '../src/main.js';
 import type { RunReport } from '../src/sync/report.js';
 import { runMailboxSync } from '../src/sync/run-sync.js';
 import { DEFAULT_SETTINGS, type SyncMode } from '../src/sync/settings.js';
-import type { Login } from './dav-http.js';
+import { BareDav, type Login } from './dav-http.js';
 import { type StepTally, StepTimer } from './step-timer.js';
 
 export interface LiaisonBenchInput {
   readonly url: string;
   readonly service: Login;
+  /** The mailbox owner's own login. */
+  readonly user: Login;
   readonly account: string;
   /** The address book, absolute: requests to it and its items are told apart from others. */
   readonly addressBookUrl: string;
+  /** How many times (b) and (c) run. */
+  readonly runs: number;
+  /** Only (a). */
+  readonly firstOnly: boolean;
 }
 
 /** Requests of one kind in a phase: how many, and their time until the answer's headers. */
@@ -47,6 +56,7 @@ export interface RequestTally {
 
 export interface LiaisonPhase {
   readonly name: string;
+  readonly step: Step;
   readonly ms: number;
   /** Of `ms`, opening the firm database. */
   readonly openMs: number;
@@ -70,10 +80,13 @@ export interface LiaisonBenchResult {
   readonly startMs: number;
 }
 
+/** (a) first sync, (b) no-change express sync, (c) express sync after edits. */
+export type Step = 'a' | 'b' | 'c';
+
 export type ParentMessage = { type: 'start'; input: LiaisonBenchInput } | { type: 'edited' };
 export type ChildMessage =
   | { type: 'ready' }
-  | { type: 'edit' }
+  | { type: 'edit'; round: number }
   | { type: 'result'; result: LiaisonBenchResult }
   | { type: 'error'; message: string };
 
@@ -125,12 +138,32 @@ async function bench(input: LiaisonBenchInput): Promise<LiaisonBenchResult> {
         contactsEnabled: true,
         calendarEnabled: false,
       });
+      if (input.firstOnly) {
+        // An earlier run's marker says the mailbox was synced, which a new firm database
+        // rightly refuses (SPEC §5): the user removes Liaison's marker calendar, so that the
+        // mailbox is one never synced (as a server admin's DELETE on Cyrus would not).
+        const record = (await setup.repos.servers.get('bench'))!;
+        const user = (await setup.repos.users.get('bench'))!;
+        const dav = await setup.davServer(record, user);
+        const bare = new BareDav(input.user, 1);
+        try {
+          const home = (await dav.mailbox(input.account)).homes.calendar;
+          if (home !== null) {
+            const answer = await bare.send('DELETE', new URL(markerCollectionPath(home), input.url).href);
+            if (answer.status >= 300 && answer.status !== 404)
+              throw new Error(`removing the marker calendar answered ${answer.status}`);
+          }
+        } finally {
+          await bare.close();
+          await dav.close();
+        }
+      }
     } finally {
       await setup.close();
     }
 
     const phases: LiaisonPhase[] = [];
-    const phase = async (name: string, mode: SyncMode) => {
+    const phase = async (name: string, step: Step, mode: SyncMode) => {
       const tallies = new Map<string, RequestTally>();
       const onRequest = (event: DavRequestEvent) => {
         const what = classify(event, input.addressBookUrl);
@@ -200,6 +233,7 @@ async function bench(input: LiaisonBenchInput): Promise<LiaisonBenchResult> {
       const contacts = report.collections[0];
       phases.push({
         name,
+        step,
         ms,
         openMs,
         cpuMs: (cpu.user + cpu.system) / 1000,
@@ -212,12 +246,16 @@ async function bench(input: LiaisonBenchInput): Promise<LiaisonBenchResult> {
       });
     };
 
-    await phase('first sync', 'complete');
-    await phase('no-change express', 'express');
-    await send({ type: 'edit' });
-    const answer = await nextMessage();
-    if (answer.type !== 'edited') throw new Error(`expected "edited", got ${JSON.stringify(answer)}`);
-    await phase('express after edits', 'express');
+    await phase('first sync', 'a', 'complete');
+    if (!input.firstOnly) {
+      for (let i = 0; i < input.runs; i++) await phase('no-change express', 'b', 'express');
+      for (let round = 1; round <= input.runs; round++) {
+        await send({ type: 'edit', round });
+        const answer = await nextMessage();
+        if (answer.type !== 'edited') throw new Error(`expected "edited", got ${JSON.stringify(answer)}`);
+        await phase('express after edits', 'c', 'express');
+      }
+    }
     return { phases, peakRssMb: process.resourceUsage().maxRSS / 1024, startMs: 0 };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,7 @@ import type { Login } from './dav-http.js';
 
 export interface VdirsyncerPhase {
   readonly name: string;
+  readonly step: 'a' | 'b' | 'c';
   readonly ms: number;
   readonly peakMb: number | null;
   readonly summary: string;
@@ -101,14 +102,16 @@ function copied(output: string): string {
 }
 
 /**
- * vdirsyncer's three syncs of the address book at `url` (discovered from there) to a
- * filesystem storage: (a) the first, after `discover`, (b) one with no change, (c) one
- * after `edit` changed contacts on the server.
+ * vdirsyncer's syncs of the address book at `url` (discovered from there) to a filesystem
+ * storage: (a) the first, after `discover`, `runs.first` times, each into an empty storage
+ * with no status; (b) one with no change, `runs.rest` times; (c) one after `edit` changed
+ * contacts on the server, `runs.rest` times, each after its own round of edits.
  */
 export async function benchVdirsyncer(
   url: string,
   login: Login,
-  edit: () => Promise<void>,
+  edit: (round: number) => Promise<void>,
+  runs: { readonly first: number; readonly rest: number },
 ): Promise<VdirsyncerPhase[]> {
   const program = findVdirsyncer();
   const dir = mkdtempSync(join(tmpdir(), 'liaison-vdirsyncer-'));
@@ -142,19 +145,31 @@ export async function benchVdirsyncer(
         '',
       ].join('\n'),
     );
-    // discover asks before creating the local collection: yes.
-    await run(program, ['-c', config, 'discover'], dir, 'y\ny\ny\n');
     const phases: VdirsyncerPhase[] = [];
-    const sync = async (name: string, note = '') => {
+    const sync = async (name: string, step: VdirsyncerPhase['step']) => {
       const r = await run(program, ['-c', config, 'sync'], dir);
-      phases.push({ name, ms: r.ms, peakMb: r.peakMb, summary: `${copied(r.output)}${note}` });
+      let summary = copied(r.output);
+      if (step === 'a') {
+        const files = readdirSync(local, { recursive: true }).filter((f) => String(f).endsWith('.vcf'));
+        summary += `; ${files.length} files on disk`;
+      }
+      phases.push({ name, step, ms: r.ms, peakMb: r.peakMb, summary });
     };
-    await sync('first sync');
-    const files = readdirSync(local, { recursive: true }).filter((f) => String(f).endsWith('.vcf')).length;
-    phases[0] = { ...phases[0]!, summary: `${phases[0]!.summary}; ${files} files on disk` };
-    await sync('no-change sync');
-    await edit();
-    await sync('sync after edits');
+    for (let i = 0; i < runs.first; i++) {
+      // Each first sync starts from nothing: no local items, no status.
+      for (const sub of [local, join(dir, 'status')]) {
+        rmSync(sub, { recursive: true, force: true });
+        mkdirSync(sub);
+      }
+      // discover asks before creating the local collection: yes.
+      await run(program, ['-c', config, 'discover'], dir, 'y\ny\ny\n');
+      await sync('first sync', 'a');
+    }
+    for (let i = 0; i < runs.rest; i++) await sync('no-change sync', 'b');
+    for (let round = 1; round <= runs.rest; round++) {
+      await edit(round);
+      await sync('sync after edits', 'c');
+    }
     return phases;
   } finally {
     rmSync(dir, { recursive: true, force: true });
