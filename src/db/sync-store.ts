@@ -330,6 +330,12 @@ export class SqlFirmSyncStore<T extends { readonly uid: Uid }> implements FirmSy
       .execute((trx) => recordQuarantine(trx, user, kind, examined, found, isoAt(this.clock())));
   }
 
+  async tidy(): Promise<void> {
+    // PASSIVE: copies what no reader still needs, and never waits for anyone.
+    if (this.database.dialect === 'sqlite')
+      await sql`pragma wal_checkpoint(passive)`.execute(this.database.db);
+  }
+
   async loadState(user: UserId, kind: CollectionKind): Promise<CollectionState> {
     this.checkKind(kind);
     return loadCollectionState(this.database.db, user, kind);

@@ -265,6 +265,8 @@ function nothingDone(r: CollectionReport): boolean {
 interface BegunMarker {
   readonly time: string;
   readonly written: Promise<{ ok: true } | { ok: false; error: unknown }>;
+  /** Whether the request has settled yet. */
+  readonly settled: () => boolean;
 }
 
 /**
@@ -285,12 +287,16 @@ async function beginMarker<T extends { readonly uid: Uid }>(
   // the plan is written.
   await turn();
   // Settled at once: a run that fails before awaiting it leaves no unhandled rejection.
+  let settled = false;
   const written = deps.mailbox.writeMarker(withMarkerTime(note, target.kind, time)).then(
     () => ({ ok: true as const }),
     (error: unknown) => ({ ok: false as const, error }),
   );
+  written.then(() => {
+    settled = true;
+  });
   await deps.mailbox.sendStarted();
-  return { time, written };
+  return { time, written, settled: () => settled };
 }
 
 /**
@@ -310,7 +316,11 @@ export async function commitMarker<T extends { readonly uid: Uid }>(
     await deps.firm.saveState(user, kind, detection);
     return;
   }
-  const { time, written } = begun ?? (await beginMarker(target, deps, note));
+  const { time, written, settled } = begun ?? (await beginMarker(target, deps, note));
+  // The plan is written; a mailbox still answering the marker's write (Cyrus takes about
+  // 20 ms) leaves time for the upkeep closing the database would do after the run.
+  // Upkeep only: should it fail, the database's next write reports what is wrong.
+  if (!settled()) await deps.firm.tidy().catch(() => undefined);
   const outcome = await written;
   if (!outcome.ok) throw outcome.error;
   await deps.firm.saveState(user, kind, {

@@ -170,6 +170,12 @@ export interface FirmSyncStore<T> {
     examined: readonly Href[] | null,
     found: readonly { readonly href: Href; readonly reason: string }[],
   ): Promise<void>;
+  /**
+   * Does now, while the run waits on the mailbox anyway, the upkeep that closing the store
+   * would otherwise do after the run (SQLite: copying the write-ahead log into the
+   * database file). Nothing for a store without such upkeep.
+   */
+  tidy(): Promise<void>;
 }
 
 /** A plan that crossed the mass-change threshold, stored for the administrator. */

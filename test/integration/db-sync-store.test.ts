@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ContactRepo } from '../../src/db/contact-repo.js';
 import { JournalRepo } from '../../src/db/journal-repo.js';
@@ -12,7 +13,7 @@ import { isLiaisonError } from '../../src/domain/errors.js';
 import { asEtag, asHref, asSyncToken, type FirmItemId, type UserId } from '../../src/domain/ids.js';
 import type { ItemCommit, JournalEntry, StatusEntry } from '../../src/sync/ports.js';
 import { sampleAppointment, sampleContact } from '../support/sample-items.js';
-import { DIALECTS, useTestDatabase } from '../support/test-database.js';
+import { DIALECTS, urlOf, useTestDatabase } from '../support/test-database.js';
 
 function line(action: JournalEntry['action'], over: Partial<JournalEntry> = {}): JournalEntry {
   return {
@@ -312,6 +313,26 @@ describe.each(DIALECTS)('firm sync store (%s)', (dialect) => {
     expect(await store().loadStatus(user, 'contacts')).toEqual([
       { ...status('a.vcf'), firmId: b, firmRevision: expect.any(String) },
     ]);
+  });
+
+  it('tidies: what the write-ahead log holds is copied into the database file', async () => {
+    const user = await addUser();
+    const names = Array.from({ length: 60 }, (_, i) => `t${i}`);
+    if (dialect !== 'sqlite') {
+      // PostgreSQL has no upkeep of this kind: tidying is nothing, and harmless.
+      await store().commit(user, 'contacts', 'run-1', names.map(created));
+      await store().tidy();
+      expect(await store().listItems(user, 'contacts')).toHaveLength(60);
+      return;
+    }
+    const file = urlOf(database());
+    const before = statSync(file).size;
+    await store().commit(user, 'contacts', 'run-1', names.map(created));
+    // Written to the log only: the database file has not grown yet.
+    expect(statSync(file).size).toBe(before);
+    await store().tidy();
+    expect(statSync(file).size).toBeGreaterThan(before);
+    expect(await store().listItems(user, 'contacts')).toHaveLength(60);
   });
 
   it('saves and loads the collection state, creating it on demand', async () => {

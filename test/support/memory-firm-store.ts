@@ -137,6 +137,13 @@ export class MemoryFirmStore<T> implements FirmSyncStore<T> {
     for (const f of found) this.quarantine.set(f.href, f.reason);
   }
 
+  /** Counts the calls: a run asks for upkeep only while it waits on the mailbox. */
+  tidied = 0;
+
+  async tidy(): Promise<void> {
+    this.tidied += 1;
+  }
+
   /** A CRM user's edit on the firm side: bumps the change counter. */
   userPut(id: FirmItemId | null, item: T): FirmItemId {
     const key = id ?? asFirmItemId(`f${this.nextId++}`);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { asUid } from '../../src/domain/ids.js';
+import type { MailboxStore } from '../../src/mailbox/port.js';
+import { delegatingStore } from '../support/delegating-collection.js';
 import { memorySync } from '../support/memory-sync.js';
 
 const note = (uid: string, title: string) => ({ uid: asUid(uid), title, body: '', tags: [], private: false });
@@ -60,5 +62,52 @@ describe('the marker write of a run that applies a plan', () => {
     const real = await sync({ settings: { mode: 'express' } });
     expect(real.outcome).toBe('skipped');
     expect(firm.state.outOfSync).toBe(true);
+  });
+});
+
+describe('upkeep of the firm database while the marker write is answered', () => {
+  /** `store` with its marker writes held until `release` is called. */
+  function slowMarker(store: MailboxStore) {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow: MailboxStore = {
+      ...delegatingStore(store, () => ({})),
+      async writeMarker(n) {
+        await gate;
+        await store.writeMarker(n);
+      },
+    };
+    return { slow, release };
+  }
+
+  it('is done once the plan is written and the write is still under way', async () => {
+    const { server, firm, sync } = await memorySync();
+    await sync({ settings: { mode: 'complete' } });
+    firm.userPut(null, note('n1', 'Note 1'));
+    const { slow, release } = slowMarker(server.open('acct'));
+    const commits = firm.commits;
+    let finished = false;
+    const running = sync({ mailbox: slow }).finally(() => {
+      finished = true;
+    });
+    for (let turn = 0; turn < 100 && firm.tidied === 0; turn++) await new Promise((r) => setImmediate(r));
+    // Done while the run waits on the marker, its plan already committed.
+    expect(firm.tidied).toBe(1);
+    expect(firm.commits).toBeGreaterThan(commits);
+    expect(finished).toBe(false);
+    release();
+    expect((await running).outcome).toBe('synced');
+    expect(firm.tidied).toBe(1);
+  });
+
+  it('is left to closing when the write has already been answered', async () => {
+    const { firm, sync } = await memorySync();
+    await sync({ settings: { mode: 'complete' } });
+    firm.userPut(null, note('n1', 'Note 1'));
+    const before = firm.tidied;
+    expect((await sync()).outcome).toBe('synced');
+    expect(firm.tidied).toBe(before);
   });
 });
