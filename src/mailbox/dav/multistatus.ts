@@ -4,7 +4,6 @@
  * exists as one string or one DOM. Every `DAV:href` in a response (its own and those inside
  * properties such as `current-user-principal`) is normalized to a canonical path.
  */
-import { SaxesParser } from 'saxes';
 import { isLiaisonError } from '../../domain/errors.js';
 import { normalizeHref } from './dav-href.js';
 import {
@@ -17,6 +16,7 @@ import {
   type XmlElement,
   type XmlName,
 } from './xml-element.js';
+import { XmlReader } from './xml-reader.js';
 
 const MULTISTATUS: XmlName = { ns: DAV_NS, local: 'multistatus' };
 const RESPONSE: XmlName = { ns: DAV_NS, local: 'response' };
@@ -70,12 +70,11 @@ export async function parseMultistatus(
   base: URL,
   onResponse?: (response: DavResponse) => void,
 ): Promise<Multistatus> {
-  const parser = new SaxesParser({ xmlns: true });
   const responses: DavResponse[] = [];
   let syncToken: string | null = null;
   let sawRoot = false;
-  // saxes calls one handler per event, so the root check lives in the tree builder's filter.
-  new TreeBuilder(
+  // The reader reports to one sink, so the root check lives in the tree builder's filter.
+  const builder = new TreeBuilder(
     (name, ancestors) => {
       if (ancestors.length === 0) {
         sawRoot = true;
@@ -91,7 +90,8 @@ export async function parseMultistatus(
       else responses.push(toResponse(element));
     },
     (element, text) => (isNamed(element, HREF) ? normalizeHref(text, base) : text),
-  ).attach(parser);
+  );
+  const reader = new XmlReader(builder);
 
   // Fatal: bytes that are not UTF-8 make the answer invalid instead of turning into U+FFFD,
   // which would be written back over the item's real text later (a Latin-1 vCard).
@@ -105,8 +105,8 @@ export async function parseMultistatus(
   };
   const feed = (text: string, last: boolean) => {
     try {
-      parser.write(text);
-      if (last) parser.close();
+      reader.write(text);
+      if (last) reader.close();
     } catch (e) {
       // Handler errors (a bad href, a response without href) pass through with their kind.
       if (e instanceof MultistatusSyntaxError || isLiaisonError(e)) throw e;
