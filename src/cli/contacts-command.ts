@@ -13,8 +13,16 @@ function contactOptions(cmd: Command): Command {
   return cmd
     .option('--given <given>', 'given name')
     .option('--family <family>', 'family name')
-    .option('--email <email>', 'e-mail address (repeatable; replaces all on edit)', collect)
-    .option('--phone <phone>', 'phone number (repeatable; replaces all on edit)', collect)
+    .option(
+      '--email <email>',
+      'e-mail address (repeatable; on edit replaces the list, an address given again keeps its type)',
+      collect,
+    )
+    .option(
+      '--phone <phone>',
+      'phone number (repeatable; on edit replaces the list, a number given again keeps its type)',
+      collect,
+    )
     .option('--org <org>', 'organization')
     .option('--title <title>', 'job title')
     .option('--note <note>', 'note')

@@ -1,5 +1,5 @@
 import type { DateTimeValue } from '../domain/appointment.js';
-import type { Contact } from '../domain/contact.js';
+import type { Contact, TypedValue } from '../domain/contact.js';
 import { LiaisonError } from '../domain/errors.js';
 
 /** The contact flags a CRM user edits from the command line. */
@@ -26,13 +26,35 @@ export function contactPatch(flags: ContactFlags, current?: Contact): Partial<Om
       .filter(Boolean)
       .join(' ');
   }
-  if (flags.email !== undefined) patch.emails = flags.email.map((value) => ({ types: [], value }));
-  if (flags.phone !== undefined) patch.phones = flags.phone.map((value) => ({ types: [], value }));
+  if (flags.email !== undefined) patch.emails = typedLike(flags.email, current?.emails, sameEmail);
+  if (flags.phone !== undefined) patch.phones = typedLike(flags.phone, current?.phones, samePhone);
   if (flags.org !== undefined) patch.organization = flags.org;
   if (flags.title !== undefined) patch.title = flags.title;
   if (flags.note !== undefined) patch.note = flags.note;
   if (flags.private !== undefined) patch.private = flags.private;
   return patch;
+}
+
+/**
+ * The values given, each with the types (work, home, cell…) of the value it repeats in
+ * `before`: re-listing the addresses to change one of them keeps the others as they were.
+ */
+function typedLike(
+  values: readonly string[],
+  before: readonly TypedValue[] | undefined,
+  same: (a: string, b: string) => boolean,
+): TypedValue[] {
+  return values.map((value) => ({ types: before?.find((b) => same(b.value, value))?.types ?? [], value }));
+}
+
+function sameEmail(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+/** The same number however it is spaced or punctuated. */
+function samePhone(a: string, b: string): boolean {
+  const digits = (p: string) => p.replace(/[^+0-9]/g, '');
+  return digits(a) === digits(b);
 }
 
 /**

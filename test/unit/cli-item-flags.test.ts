@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseWhen } from '../../src/cli/item-flags.js';
+import { contactPatch, parseWhen } from '../../src/cli/item-flags.js';
+import { type Contact, emptyContact } from '../../src/domain/contact.js';
 import { isLiaisonError } from '../../src/domain/errors.js';
+import { asUid } from '../../src/domain/ids.js';
 import { rruleProblem } from '../../src/formats/rrule-check.js';
 
 const usage = (f: () => unknown) => {
@@ -54,5 +56,32 @@ describe('recurrence rules given on the command line', () => {
     expect(rruleProblem('FREQ=DAILY;COUNT=3;UNTIL=20270101')).toMatch(/COUNT and UNTIL/);
     expect(rruleProblem('FREQ=DAILY;COUNT=0')).toMatch(/COUNT/);
     expect(rruleProblem('FREQ=DAILY;BYFOO=1')).toMatch(/BYFOO/);
+  });
+});
+
+describe('contact flags on an edit', () => {
+  const current: Contact = {
+    ...emptyContact(asUid('c1')),
+    emails: [
+      { types: ['work'], value: 'Ada@Example.com' },
+      { types: ['home'], value: 'ada@home.example' },
+    ],
+    phones: [{ types: ['cell'], value: '+44 7700 900123' }],
+  };
+
+  it('keeps the types of the addresses and numbers given again, and gives new ones none', () => {
+    const patch = contactPatch(
+      { email: ['ada@example.com', 'new@example.com'], phone: ['+447700900123'] },
+      current,
+    );
+    expect(patch.emails).toEqual([
+      { types: ['work'], value: 'ada@example.com' },
+      { types: [], value: 'new@example.com' },
+    ]);
+    expect(patch.phones).toEqual([{ types: ['cell'], value: '+447700900123' }]);
+  });
+
+  it('leaves what no flag names alone', () => {
+    expect(contactPatch({ title: 'CFO' }, current)).toEqual({ title: 'CFO' });
   });
 });
