@@ -1,6 +1,7 @@
 import type { ItemCodec } from '../domain/codec.js';
 import type { CollectionKind, SyncToken, Uid, UserId } from '../domain/ids.js';
 import type { ItemRef, MailboxCollection } from '../mailbox/port.js';
+import { turn } from './event-loop.js';
 import { executePlan } from './execute.js';
 import { readViews } from './gather.js';
 import { planSync } from './plan.js';
@@ -98,6 +99,9 @@ export async function loadIntoEmptyFirm<T extends { readonly uid: Uid }>(
     ready ||= await ctx.ready();
     if (!ready) return null;
     await flush();
+    // Items handed over with the listing come from memory and SQLite does not yield: a
+    // turn of the event loop per chunk lets timers (the user's lease) and sockets run.
+    await turn();
   }
   if (!(ready || (await ctx.ready()))) return null;
   if (chunk.length > 0) await flush();
