@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asHref, asUid, type Etag } from '../../src/domain/ids.js';
 import { DavMailboxServer } from '../../src/mailbox/dav/dav-mailbox-server.js';
-import type { MailboxCollection } from '../../src/mailbox/port.js';
+import type { MailboxCollection, ReadResult } from '../../src/mailbox/port.js';
 import { type CyrusServer, startCyrus } from '../support/dav-servers/cyrus.js';
 import { davTestConfig } from '../support/dav-servers/dav-test-config.js';
 
@@ -128,6 +128,89 @@ describe('writing meetings to a Cyrus that schedules (RFC 6638)', () => {
     });
     await expect(calendar.delete(href, etag)).rejects.toMatchObject({ kind: 'Unsupported' });
     expect(await bobsInbox()).toBe(invited);
+  });
+});
+
+describe('an event read alone right before it is replaced, as a sync does to keep its SEQUENCE', () => {
+  it('is not read again before the write, and bob still hears nothing', async () => {
+    const requests: string[] = [];
+    const watched = new DavMailboxServer(
+      davTestConfig({ url: cyrus.url, username: cyrus.adminUser, password: cyrus.adminPassword }),
+      { backoffMs: 10, onRequest: (e) => requests.push(`${e.method} ${new URL(e.url).pathname}`) },
+    );
+    try {
+      const events = await watched.open('alice').collection('calendar');
+      const before = await bobsInbox();
+      const made = await events.create(asUid('read-then-write'), meeting('read-then-write', 'Budget'));
+      let read: ReadResult | undefined;
+      for await (const got of events.read([made.href])) read = got;
+      if (read === undefined || !('text' in read)) throw new Error('the event was not read back');
+      requests.length = 0;
+
+      const moved = await events.update(made.href, meeting('read-then-write', 'Budget (moved)'), read.etag);
+
+      expect(requests).toEqual([`PUT ${made.href}`]);
+      expect(moved.href).toBe(made.href);
+      expect(await bobsInbox()).toBe(before);
+      const stored = await as('alice', 'GET', made.href, undefined, '0');
+      expect(stored.text).toContain('SUMMARY:Budget (moved)');
+      expect(stored.text).toMatch(/^ATTENDEE;[^:\r\n]*SCHEDULE-AGENT=CLIENT[^:\r\n]*:mailto:bob@internal/m);
+    } finally {
+      await watched.close();
+    }
+  });
+
+  it('is read again when it is not the copy planned over, and a change after the read still stops the write', async () => {
+    const requests: string[] = [];
+    const watched = new DavMailboxServer(
+      davTestConfig({ url: cyrus.url, username: cyrus.adminUser, password: cyrus.adminPassword }),
+      { backoffMs: 10, onRequest: (e) => requests.push(`${e.method} ${new URL(e.url).pathname}`) },
+    );
+    // Another client's edit, which schedules nothing.
+    const byClient = (summary: string) =>
+      meeting('read-then-stale', summary)
+        .replace('ORGANIZER:', 'ORGANIZER;SCHEDULE-AGENT=CLIENT:')
+        .replaceAll('ATTENDEE;', 'ATTENDEE;SCHEDULE-AGENT=CLIENT;');
+    const readBack = async (events: MailboxCollection, href: string): Promise<ReadResult> => {
+      let read: ReadResult | undefined;
+      for await (const got of events.read([asHref(href)])) read = got;
+      if (read === undefined || !('text' in read)) throw new Error('the event was not read back');
+      return read;
+    };
+    try {
+      const events = await watched.open('alice').collection('calendar');
+      const made = await events.create(asUid('read-then-stale'), meeting('read-then-stale', 'Audit'));
+      const planned = made.etag ?? (await etagOf(made.href));
+
+      // Edited before the read: the copy read is not the one planned over.
+      expect((await as('alice', 'PUT', made.href, byClient('Audit (client)'))).status).toBeLessThan(300);
+      await readBack(events, made.href);
+      requests.length = 0;
+      await expect(
+        events.update(made.href, meeting('read-then-stale', 'Audit (firm)'), planned),
+      ).rejects.toMatchObject({ kind: 'PreconditionFailed' });
+      expect(requests).toEqual([`GET ${made.href}`]);
+
+      // Edited after the read: the write's own precondition stops it.
+      const read = await readBack(events, made.href);
+      expect((await as('alice', 'PUT', made.href, byClient('Audit (client again)'))).status).toBeLessThan(
+        300,
+      );
+      requests.length = 0;
+      await expect(
+        events.update(
+          made.href,
+          meeting('read-then-stale', 'Audit (firm)'),
+          'etag' in read ? read.etag : planned,
+        ),
+      ).rejects.toMatchObject({ kind: 'PreconditionFailed' });
+      expect(requests).toEqual([`PUT ${made.href}`]);
+      expect((await as('alice', 'GET', made.href, undefined, '0')).text).toContain(
+        'SUMMARY:Audit (client again)',
+      );
+    } finally {
+      await watched.close();
+    }
   });
 });
 

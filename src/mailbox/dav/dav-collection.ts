@@ -78,6 +78,9 @@ export interface DavCollectionSettings {
  * nowhere else (placement `item`): `list`, `changesSince` and `read` never show it, so the
  * planner never sees it as a user's item. Its fixed UID keeps clients' items off its name.
  */
+/** Items remembered from reads of one item (see `#justRead`). */
+const JUST_READ_MAX = 16;
+
 export class DavCollection implements MailboxCollection {
   readonly kind: CollectionKind;
   readonly location: string;
@@ -90,6 +93,13 @@ export class DavCollection implements MailboxCollection {
   readonly #path: string;
   /** Items the last change list carried, by href, until read once or written. */
   #handedOver = new Map<string, { readonly etag: string; readonly text: string }>();
+  /**
+   * On a server that schedules, the items just read one at a time: the sync reads an event
+   * alone right before it replaces it (to keep its SEQUENCE), and the check before the
+   * write (`#storedMeeting`) takes that copy when its etag is the one written over, instead
+   * of reading it again. Used once; a few at most, as writes run a few at a time.
+   */
+  readonly #justRead = new Map<string, { readonly etag: string; readonly text: string }>();
 
   constructor(settings: DavCollectionSettings) {
     this.#s = settings;
@@ -207,7 +217,19 @@ export class DavCollection implements MailboxCollection {
   }
 
   read(hrefs: readonly Href[]): AsyncIterable<ReadResult> {
-    return this.#handedOver.size === 0 ? this.#multiget(hrefs) : this.#readHandedOver(hrefs);
+    const read = this.#handedOver.size === 0 ? this.#multiget(hrefs) : this.#readHandedOver(hrefs);
+    return hrefs.length === 1 && this.#schedules() ? this.#remembered(read) : read;
+  }
+
+  async *#remembered(read: AsyncIterable<ReadResult>): AsyncIterable<ReadResult> {
+    for await (const got of read) {
+      if ('text' in got) {
+        if (this.#justRead.size >= JUST_READ_MAX)
+          this.#justRead.delete(this.#justRead.keys().next().value as string);
+        this.#justRead.set(got.href, { etag: got.etag, text: got.text });
+      }
+      yield got;
+    }
   }
 
   /** In the order asked, as a multiget answers: items handed over in place, the rest read. */
@@ -445,7 +467,10 @@ export class DavCollection implements MailboxCollection {
     what: 'changed' | 'deleted',
   ): Promise<string | null | undefined> {
     const context = this.#context(href);
-    const stored = await this.#s.client.get(href, context);
+    const known = this.#justRead.get(href);
+    this.#justRead.delete(href);
+    const stored =
+      known !== undefined && sameEtag(known.etag, ifMatch) ? known : await this.#s.client.get(href, context);
     if (stored === null && what === 'deleted') return undefined;
     if (stored === null || (stored.etag !== null && !sameEtag(stored.etag, ifMatch))) {
       throw this.#changed(href, ifMatch, stored === null ? 'no item' : stored.etag);
