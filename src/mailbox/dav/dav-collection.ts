@@ -70,6 +70,9 @@ export interface DavCollectionSettings {
   readonly onChange?: () => void;
 }
 
+/** Items remembered from reads of one item (see `#justRead`). */
+const JUST_READ_MAX = 16;
+
 /**
  * One CardDAV address book or CalDAV calendar. Hrefs are canonical paths (`dav-href.ts`),
  * etags are the server's, quotes included.
@@ -78,9 +81,6 @@ export interface DavCollectionSettings {
  * nowhere else (placement `item`): `list`, `changesSince` and `read` never show it, so the
  * planner never sees it as a user's item. Its fixed UID keeps clients' items off its name.
  */
-/** Items remembered from reads of one item (see `#justRead`). */
-const JUST_READ_MAX = 16;
-
 export class DavCollection implements MailboxCollection {
   readonly kind: CollectionKind;
   readonly location: string;
