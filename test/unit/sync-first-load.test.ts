@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { asHref, asUid } from '../../src/domain/ids.js';
 import { memorySync } from '../support/memory-sync.js';
 import { noteCodec } from '../support/note-codec.js';
@@ -28,5 +28,21 @@ describe('a first sync into an empty firm database', () => {
     expect(firm.items.size).toBe(ITEMS);
     // A turn at least after every chunk of 50 or 100 items.
     expect(turns).toBeGreaterThanOrEqual(ITEMS / 100);
+  });
+
+  it('commits the plans of several chunks in one transaction', async () => {
+    const { server, firm, sync } = await memorySync();
+    const count = 520;
+    for (let i = 0; i < count; i++) {
+      const note = { uid: asUid(`n${i}`), title: `Note ${i}`, body: '', tags: [], private: false };
+      server.put('acct', 'contacts', asHref(`n${i}.vcf`), noteCodec.serialize(note));
+    }
+    const commit = vi.spyOn(firm, 'commit');
+    const report = await sync({ settings: { mode: 'complete' } });
+
+    expect(report.toFirm.created).toBe(count);
+    expect(firm.items.size).toBe(count);
+    // Chunks of 50 are parsed and planned; every 250 planned creations are committed.
+    expect(commit.mock.calls.map((call) => call[3].length)).toEqual([250, 250, 20]);
   });
 });
