@@ -10,18 +10,19 @@ import type { FirmSyncStore } from './ports.js';
 import { type CollectionReport, tallyPlan } from './report.js';
 
 /**
- * Items parsed and planned together. 50 keeps the peak memory of a first sync of 10,000
- * contacts near 170 MB (100: 186-192 MB, most of it garbage the collector promoted while a
- * larger chunk was in flight); 25 costs a tenth more time and saves nothing more.
+ * Items parsed and planned together. With a commit per chunk, 50 kept the peak memory of a
+ * first sync of 10,000 contacts near 170 MB (100: 186-192 MB, most of it garbage the
+ * collector promoted while a larger chunk was in flight); 25 cost a tenth more time and
+ * saved nothing more.
  */
 const CHUNK = 50;
 
 /**
- * Planned creations committed together, in one transaction. The contacts' UIDs, emails and
- * hrefs are random keys, so each commit rewrites most leaf pages of those indexes whatever
- * its size: committing every 50 wrote about 155 MB of WAL for 10,000 contacts, and the
- * checkpoints that copied it back cost about a fifth of the load. The plan of a creation
- * holds only its fields, so waiting for 250 costs little memory.
+ * Planned creations committed together, in one transaction. UIDs, e-mail addresses and
+ * hrefs are random keys, so each commit rewrites most leaf pages of their indexes whatever
+ * its size: committing every 50 wrote about 155 MB of WAL for 10,000 contacts, and a first
+ * sync took about a quarter longer. The plan of a creation holds only its fields; waiting
+ * for 250 raised that sync's peak memory by about 10 MB, and 500 or 1,000 were no faster.
  */
 const COMMIT_EVERY = 250;
 
@@ -52,8 +53,8 @@ export interface FirstLoadContext<T extends { readonly uid: Uid }> {
  * chunk's share of the plan of the whole collection, and the collection is loaded a chunk
  * at a time — parsed and planned while the next chunk's reads are in flight, committed a
  * few chunks' plans at a time — instead of being held whole in memory before the first
- * commit. Creations never trip a
- * mass-change guard (it counts changes to items synced before, and there are none).
+ * commit. Creations never trip a mass-change guard (it counts changes to items synced
+ * before, and there are none).
  *
  * `listed` is a listing already made, or null to list now. Returns the change-list token
  * that goes with the listing and the number of operations planned, or null when `ready`
